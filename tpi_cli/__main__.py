@@ -1,0 +1,3 @@
+from tpi_cli.cli import main
+
+main()

@@ -1,0 +1,58 @@
+"""`tpi config set|show`: clinic details, defaults, dose limits and payer profiles."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from tpi_cli.cli import console
+from tpi_cli.cli.context import open_store
+
+config_app = typer.Typer(help="Clinic details, defaults, reference limits and payer profiles.",
+                         no_args_is_help=True)
+
+
+@config_app.command("set")
+@console.friendly
+def set_value(
+    key: Annotated[str, typer.Argument(help="Setting, e.g. clinic.phone (see `tpi config show`).")],
+    value: Annotated[str, typer.Argument(help="New value.")],
+) -> None:
+    """Change a setting of this store.
+
+    Example: tpi config set clinic.phone '(555) 010-2000'
+    """
+    from tpi_cli.errors import InputError
+    from tpi_cli.settings import parse_value
+
+    try:
+        typed = parse_value(key, value)
+    except ValueError as error:
+        raise InputError(str(error)) from None
+    store = open_store()
+    with store.transaction():
+        store.set_setting(key, typed)
+    console.info(f"{key} = {typed!r}")
+
+
+@config_app.command("show")
+@console.friendly
+def show(as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False) -> None:
+    """Show every setting, its value and whether it is the default.
+
+    Example: tpi config show --json
+    """
+    from tpi_cli.settings import SETTINGS, Settings
+
+    settings = Settings(open_store().settings())
+    if as_json:
+        console.print_json({key: settings[key] for key in SETTINGS})
+        return
+    console.table("Settings", ["key", "value", "", "meaning"],
+                  [[key, str(settings[key]), "set" if settings.is_set(key) else "default", s.help]
+                   for key, s in SETTINGS.items()])
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(config_app, name="config")

@@ -1,0 +1,96 @@
+"""Terminal output in one place: data on stdout, messages on stderr, errors as one line and an exit code."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import typer
+from pydantic import BaseModel, ValidationError
+from rich.console import Console
+
+from tpi_cli.errors import InputError, TpiError
+from tpi_cli.models import problems
+
+stdout = Console(highlight=False, soft_wrap=False)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def fail(error: TpiError) -> typer.Exit:
+    """Print ERROR as one plain line on stderr; return the Exit to raise."""
+    stderr.print(f"[bold red]error:[/] {escape(str(error))}")
+    return typer.Exit(code=error.exit_code)
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def friendly(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the domain's errors into one line and the documented exit code: never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except TpiError as error:
+            raise fail(error) from None
+        except ValidationError as error:
+            raise fail(InputError("; ".join(problems(error)))) from None
+        except KeyboardInterrupt:
+            stderr.print("interrupted: nothing was saved")
+            raise typer.Exit(code=130) from None
+
+    return wrapper
+
+
+def as_input_error(parse: Callable[[str], Any], text: str) -> Any:
+    """PARSE(TEXT), with a ValueError turned into bad input (exit 2)."""
+    try:
+        return parse(text)
+    except ValueError as error:
+        raise InputError(str(error)) from None
+
+
+def print_json(data: Any) -> None:
+    if isinstance(data, BaseModel):
+        data = data.model_dump(mode="json")
+    elif isinstance(data, list):
+        data = [item.model_dump(mode="json") if isinstance(item, BaseModel) else item for item in data]
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def info(message: str) -> None:
+    stderr.print(message)
+
+
+def warning_lines(warnings: list[str]) -> str:
+    return "\n".join(f"[yellow]⚠[/] {escape(w)}" for w in warnings)
+
+
+# Columns whose text may wrap; the others (ids, dates, codes) stay on one line.
+WRAPPING_COLUMNS = {"sites", "doses", "name", "allergies", "meaning", "notes", "risks"}
+
+
+def table(title: str | None, columns: list[str], rows: list[list[str]]) -> None:
+    from rich.table import Table
+
+    grid = Table(title=title, title_justify="left", header_style="bold")
+    for column in columns:
+        grid.add_column(column, overflow="fold", no_wrap=column not in WRAPPING_COLUMNS)
+    for row in rows:
+        grid.add_row(*(escape(cell) for cell in row))
+    stdout.print(grid)
+
+
+def panel(body: str, title: str, style: str = "green") -> None:
+    from rich.panel import Panel
+
+    stdout.print(Panel(body, title=title, border_style=style, expand=False))
+
+

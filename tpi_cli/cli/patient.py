@@ -1,0 +1,156 @@
+"""`tpi patient add|update|list|show`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from tpi_cli.cli import console
+from tpi_cli.cli.context import open_store
+from tpi_cli.errors import InputError
+from tpi_cli.models import Patient
+
+patient_app = typer.Typer(help="Register patients and keep their weight, allergies and risks current.",
+                          no_args_is_help=True)
+
+IdOpt = Annotated[str, typer.Option("--id", help="Patient id: letters, digits, . _ - (up to 32), e.g. P001.")]
+NameOpt = Annotated[str, typer.Option("--name", help="Full name as it should print on handouts.")]
+DobOpt = Annotated[str, typer.Option("--dob", help="Date of birth, YYYY-MM-DD.")]
+SexOpt = Annotated[str | None, typer.Option("--sex", help="female, male, other or unknown.")]
+WeightOpt = Annotated[float | None, typer.Option("--weight-kg", help="Weight in kg (dose limits use it).")]
+AllergyOpt = Annotated[list[str] | None, typer.Option("--allergy", help="An allergy (drug, brand or class: "
+                                                     "'lidocaine', 'amide', 'sulfite'); repeat for more.")]
+AnticoagOpt = Annotated[bool | None, typer.Option("--anticoagulated/--not-anticoagulated",
+                                                  help="Takes an anticoagulant or antiplatelet drug.")]
+DiabeticOpt = Annotated[bool | None, typer.Option("--diabetic/--not-diabetic", help="Has diabetes.")]
+PregnantOpt = Annotated[bool | None, typer.Option("--pregnant/--not-pregnant", help="Is pregnant.")]
+PayerOpt = Annotated[str | None, typer.Option("--payer", help="Payer profile: medicare, commercial or none.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of a table.")]
+
+
+def _given(**values: Any) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+@patient_app.command("add")
+@console.friendly
+def add(
+    patient_id: IdOpt, name: NameOpt, dob: DobOpt, sex: SexOpt = None, weight_kg: WeightOpt = None,
+    allergy: AllergyOpt = None, anticoagulated: AnticoagOpt = None, diabetic: DiabeticOpt = None,
+    pregnant: PregnantOpt = None, payer: PayerOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Register a patient.
+
+    Example: tpi patient add --id P001 --name 'Ana María Núñez' --dob 1968-04-02 --weight-kg 64
+    --allergy sulfite --payer medicare
+    """
+    from tpi_cli.workflow import add_patient, validated
+
+    data = _given(id=patient_id, name=name, dob=dob, sex=sex, weight_kg=weight_kg, allergies=allergy or None,
+                  anticoagulated=anticoagulated, diabetic=diabetic, pregnant=pregnant, payer=payer)
+    patient = add_patient(open_store(), validated(Patient, data, "patient"))
+    if as_json:
+        console.print_json(patient)
+    else:
+        console.info(f"Added patient {patient.id}.")
+
+
+@patient_app.command("update")
+@console.friendly
+def update(
+    patient_id: Annotated[str, typer.Argument(help="The patient's id.", metavar="ID")],
+    name: Annotated[str | None, typer.Option("--name", help="Full name.")] = None,
+    dob: Annotated[str | None, typer.Option("--dob", help="Date of birth, YYYY-MM-DD.")] = None,
+    sex: SexOpt = None, weight_kg: WeightOpt = None, allergy: AllergyOpt = None,
+    remove_allergy: Annotated[list[str] | None, typer.Option("--remove-allergy",
+                                                             help="Remove a recorded allergy.")] = None,
+    anticoagulated: AnticoagOpt = None, diabetic: DiabeticOpt = None, pregnant: PregnantOpt = None,
+    payer: PayerOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Change a patient's details (weight, allergies, risks change over time).
+
+    Example: tpi patient update P001 --weight-kg 61 --allergy bupivacaine --not-pregnant
+    """
+    from tpi_cli.workflow import require_patient, update_patient
+
+    store = open_store()
+    changes = _given(name=name, dob=dob, sex=sex, weight_kg=weight_kg, anticoagulated=anticoagulated,
+                     diabetic=diabetic, pregnant=pregnant, payer=payer)
+    if allergy or remove_allergy:
+        allergies = list(require_patient(store, patient_id).allergies)
+        for item in remove_allergy or []:
+            matches = [a for a in allergies if a.lower() == item.strip().lower()]
+            if not matches:
+                raise InputError(f"--remove-allergy: {item!r} is not recorded; recorded: {', '.join(allergies) or 'none'}")
+            allergies.remove(matches[0])
+        changes["allergies"] = allergies + list(allergy or [])
+    patient = update_patient(store, patient_id, changes)
+    if as_json:
+        console.print_json(patient)
+    else:
+        console.info(f"Updated patient {patient.id}: {', '.join(changes)}.")
+
+
+def _risks(patient: Patient) -> str:
+    flags = [name for name, on in (("anticoagulated", patient.anticoagulated), ("diabetic", patient.diabetic),
+                                   ("pregnant", patient.pregnant)) if on]
+    return ", ".join(flags)
+
+
+@patient_app.command("list")
+@console.friendly
+def list_patients(as_json: JsonOpt = False) -> None:
+    """List patients.
+
+    Example: tpi patient list --json
+    """
+    patients = open_store().patients()
+    if as_json:
+        console.print_json(patients)
+        return
+    if not patients:
+        console.info("No patients yet. Add one with `tpi patient add --id P001 --name NAME --dob YYYY-MM-DD`.")
+        return
+    console.table(
+        f"{len(patients)} patient{'s' if len(patients) != 1 else ''}",
+        ["id", "name", "born", "sex", "kg", "allergies", "risks", "payer"],
+        [[p.id, p.name, p.dob.isoformat(), p.sex, f"{p.weight_kg:g}" if p.weight_kg else "—",
+          ", ".join(p.allergies) or "—", _risks(p) or "—", p.payer or "(default)"] for p in patients],
+    )
+
+
+@patient_app.command("show")
+@console.friendly
+def show(
+    patient_id: Annotated[str, typer.Argument(help="The patient's id.", metavar="ID")], as_json: JsonOpt = False,
+) -> None:
+    """Show a patient and their visits.
+
+    Example: tpi patient show P001
+    """
+    from tpi_cli.cli.visit import visit_rows
+    from tpi_cli.workflow import require_patient
+
+    store = open_store()
+    patient = require_patient(store, patient_id)
+    if as_json:
+        console.print_json(patient)
+        return
+    weight = f"{patient.weight_kg:g} kg" if patient.weight_kg else "not recorded"
+    lines = [
+        f"[bold]{console.escape(patient.name)}[/]  ({patient.id})",
+        f"Born {patient.dob.isoformat()} · {patient.sex} · weight {weight}",
+        f"Allergies: {console.escape(', '.join(patient.allergies) or 'none recorded')}",
+        f"Risks: {_risks(patient) or 'none recorded'} · payer: {patient.payer or '(clinic default)'}",
+    ]
+    console.panel("\n".join(lines), title="Patient", style="cyan")
+    visits = store.visits(patient.id)
+    if visits:
+        console.table("Visits (newest first)", *visit_rows(visits))
+    else:
+        console.info("No visits yet.")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(patient_app, name="patient")

@@ -1,0 +1,385 @@
+"""`tpi log-visit`, `tpi visits`, `tpi visit show|amend`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from tpi_cli.cli import console
+from tpi_cli.cli.context import open_store
+from tpi_cli.errors import InputError, StoreError
+from tpi_cli.models import Visit
+
+visit_app = typer.Typer(help="Show or amend one visit.", no_args_is_help=True)
+
+# The visit's field flags, shared by log-visit and visit amend.
+SiteOpt = Annotated[list[str] | None, typer.Option(
+    "--site", help="MUSCLE[:SIDE[:POINTS]], e.g. 'upper trapezius:left:2', 'QL:bilateral:4'; repeat per muscle.")]
+AgentOpt = Annotated[list[str] | None, typer.Option(
+    "--agent", help="As you would write it: 'lidocaine 1% 3 mL', 'bupivacaine 0.25% 2 mL', "
+    "'triamcinolone 40 mg/mL 0.5 mL', 'lidocaine 1% with epinephrine 5 mL'. None at all: dry needling.")]
+DateOpt = Annotated[str | None, typer.Option("--date", help="Visit date YYYY-MM-DD (default today).")]
+PainBeforeOpt = Annotated[int | None, typer.Option("--pain-before", help="Pain 0-10 before the injection.")]
+PainAfterOpt = Annotated[int | None, typer.Option("--pain-after", help="Pain 0-10 5-15 min after.")]
+DxOpt = Annotated[list[str] | None, typer.Option("--dx", help="ICD-10-CM diagnosis, e.g. M79.18; repeat.")]
+UltrasoundOpt = Annotated[bool | None, typer.Option("--ultrasound/--no-ultrasound", help="Ultrasound guided.")]
+NeedleOpt = Annotated[str | None, typer.Option("--needle", help="Needle, e.g. '27G 1.25 in'.")]
+TwitchOpt = Annotated[bool | None, typer.Option("--twitch/--no-twitch", help="Local twitch response seen.")]
+ComplicationOpt = Annotated[list[str] | None, typer.Option("--complication", help="A complication; repeat.")]
+ClinicianOpt = Annotated[str | None, typer.Option("--clinician", help="Who injected (default: config).")]
+FollowUpOpt = Annotated[str | None, typer.Option("--follow-up", help="Follow-up date YYYY-MM-DD.")]
+FollowUpDaysOpt = Annotated[int | None, typer.Option("--follow-up-days", help="Follow-up in N days.")]
+NotesOpt = Annotated[str | None, typer.Option("--notes", help="Free-text notes for the procedure note.")]
+ReliefPctOpt = Annotated[int | None, typer.Option("--prior-relief-pct", help="Relief from the last injection, %.")]
+ReliefWeeksOpt = Annotated[int | None, typer.Option("--prior-relief-weeks", help="Weeks that relief lasted.")]
+FunctionOpt = Annotated[list[str] | None, typer.Option("--function", help="Functional score SCALE=SCORE, "
+                                                       "e.g. NDI=24, ODI=38, PSFS=4; repeat.")]
+HomeExerciseOpt = Annotated[bool | None, typer.Option("--home-exercise/--no-home-exercise",
+                                                      help="Takes part in a home exercise or rehab programme.")]
+ConsentOpt = Annotated[str | None, typer.Option("--consent", help="verbal or written (default: config).")]
+OverrideOpt = Annotated[str | None, typer.Option("--override-reason",
+                                                 help="Why to go ahead when a safety check refuses.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the stored record as JSON on stdout.")]
+
+
+def visit_fields(
+    *, date: str | None = None, site: list[str] | None = None, agent: list[str] | None = None,
+    pain_before: int | None = None, pain_after: int | None = None, dx: list[str] | None = None,
+    ultrasound: bool | None = None, needle: str | None = None, twitch: bool | None = None,
+    complication: list[str] | None = None, clinician: str | None = None, follow_up: str | None = None,
+    follow_up_days: int | None = None, notes: str | None = None, prior_relief_pct: int | None = None,
+    prior_relief_weeks: int | None = None, function: list[str] | None = None, home_exercise: bool | None = None,
+    consent: str | None = None, visit_date: dt.date | None = None,
+) -> dict[str, Any]:
+    """The visit-input keys for the flags that were given (parsed; bad text is bad input)."""
+    from tpi_cli.parsing import parse_agent, parse_function_score, parse_site
+
+    fields: dict[str, Any] = {}
+    if date is not None:
+        fields["date"] = date
+    if site:
+        fields["sites"] = [console.as_input_error(parse_site, s).model_dump() for s in site]
+    if agent:
+        if [a for a in agent if a.strip().lower() in ("none", "dry needling", "dry")] == agent:
+            fields["agents"] = []
+        else:
+            fields["agents"] = [console.as_input_error(parse_agent, a).model_dump() for a in agent]
+    for key, value in (("pain_before", pain_before), ("pain_after", pain_after), ("ultrasound", ultrasound),
+                       ("needle", needle), ("twitch", twitch), ("clinician", clinician), ("notes", notes),
+                       ("home_exercise", home_exercise), ("consent", consent), ("follow_up", follow_up)):
+        if value is not None:
+            fields[key] = value
+    if dx:
+        fields["diagnoses"] = dx
+    if complication:
+        fields["complications"] = complication
+    if function:
+        fields["functional_scores"] = [console.as_input_error(parse_function_score, f).model_dump()
+                                       for f in function]
+    if (prior_relief_pct is None) != (prior_relief_weeks is None):
+        raise InputError("prior relief: give both --prior-relief-pct and --prior-relief-weeks")
+    if prior_relief_pct is not None:
+        fields["prior_relief"] = {"pct": prior_relief_pct, "weeks": prior_relief_weeks}
+    if follow_up_days is not None:
+        if follow_up is not None:
+            raise InputError("follow-up: give --follow-up or --follow-up-days, not both")
+        if not 0 <= follow_up_days <= 3650:
+            raise InputError("--follow-up-days: give a number of days from 0 to 3650")
+        base = visit_date or (dt.date.fromisoformat(date) if date and _is_iso(date) else dt.date.today())
+        fields["follow_up"] = (base + dt.timedelta(days=follow_up_days)).isoformat()
+    return fields
+
+
+def _is_iso(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+# --- guided prompts ----------------------------------------------------------------------------------
+
+
+def _ask(label: str, parse, default: str | None = None):
+    """Prompt until PARSE accepts the answer; a parse error is shown and asked again."""
+    while True:
+        answer = typer.prompt(label, default=default, show_default=default is not None)
+        try:
+            return parse(answer)
+        except (ValueError, InputError) as error:
+            console.stderr.print(f"[red]{console.escape(str(error))}[/]")
+
+
+def _ask_many(label: str, parse, required: bool) -> list[str]:
+    values: list[str] = []
+    while True:
+        hint = " (blank when done)" if values or not required else ""
+        answer = typer.prompt(f"{label}{hint}", default="", show_default=False).strip()
+        if not answer:
+            if values or not required:
+                return values
+            console.stderr.print("[red]give at least one[/]")
+            continue
+        try:
+            parse(answer)
+        except ValueError as error:
+            console.stderr.print(f"[red]{console.escape(str(error))}[/]")
+            continue
+        values.append(answer)
+
+
+def _pain(text: str) -> int:
+    if not text.strip().isdigit() or not 0 <= int(text) <= 10:
+        raise ValueError("pain is a whole number from 0 to 10")
+    return int(text)
+
+
+def _patient_id(text: str) -> str:
+    if not text.strip():
+        raise ValueError("give the patient's id, e.g. P001")
+    return text.strip()
+
+
+def prompt_missing(patient: str | None, site: list[str] | None, agent: list[str] | None,
+                   pain_before: int | None, pain_after: int | None) -> tuple:
+    """Ask for the required values that were not given, when a person is at the terminal."""
+    from tpi_cli.parsing import parse_agent, parse_site
+
+    missing = [flag for flag, value in (("--patient", patient), ("--site", site), ("--pain-before", pain_before),
+                                        ("--pain-after", pain_after)) if value is None or value == []]
+    if not missing:
+        return patient, site, agent, pain_before, pain_after
+    if not sys.stdin.isatty():
+        raise InputError(f"missing {', '.join(missing)}; give the flags (or run in a terminal to be asked)")
+    console.info("[bold]Log a visit[/] — answer the questions; Ctrl-C to stop without saving.")
+    if patient is None:
+        patient = _ask("Patient id", _patient_id)
+    if not site:
+        site = _ask_many("Site (muscle:side:points, e.g. upper trapezius:left:2)", parse_site, required=True)
+        if agent is None:
+            agent = _ask_many("Agent (e.g. lidocaine 1% 3 mL; blank for dry needling)", parse_agent,
+                              required=False)
+    if pain_before is None:
+        pain_before = _ask("Pain before (0-10)", _pain)
+    if pain_after is None:
+        pain_after = _ask("Pain after (0-10)", _pain)
+    return patient, site, agent, pain_before, pain_after
+
+
+# --- rendering --------------------------------------------------------------------------------------
+
+
+def visit_rows(visits: list[Visit]) -> tuple[list[str], list[list[str]]]:
+    from tpi_cli.clinical.doses import dose_by_drug
+
+    rows = []
+    for v in visits:
+        sites = ", ".join(f"{s.muscle} {s.side[0].upper() if s.side != 'bilateral' else 'bilat'}×{s.points}"
+                          for s in v.sites)
+        doses = ", ".join(f"{drug} {mg:g} mg" for drug, mg in dose_by_drug(v.agents).items()) or (
+            "dry needling" if not v.agents else "saline")
+        flags = ("⚠" + str(len(v.warnings)) if v.warnings else "") + (" ✎" if v.amendments else "")
+        rows.append([v.id, v.date.isoformat(), v.patient_id, sites, doses,
+                     f"{v.pain_before}→{v.pain_after}", " ".join(v.cpt), flags.strip()])
+    return ["visit", "date", "patient", "sites", "doses", "pain", "CPT", "notes"], rows
+
+
+def pain_change(visit: Visit) -> str:
+    from tpi_cli.clinical.outcomes import percent_change
+
+    pct = percent_change(visit.pain_before, visit.pain_after)
+    change = visit.pain_after - visit.pain_before
+    pct_text = f", {pct:+.0f}%" if pct is not None else ", % not defined from a baseline of 0"
+    return f"{visit.pain_before} → {visit.pain_after} ({change:+d}{pct_text})"
+
+
+def render_visit(visit: Visit, title: str) -> None:
+    from tpi_cli.clinical.coding import suggest_cpt
+    from tpi_cli.clinical.doses import dose_by_drug
+    from tpi_cli.parsing import format_agent
+
+    esc = console.escape
+    lines = [f"[bold]{esc(visit.id)}[/] · patient {esc(visit.patient_id)} · {visit.date.isoformat()}"
+             + (f" · {esc(visit.clinician)}" if visit.clinician else "")]
+    lines.append("Sites: " + esc("; ".join(f"{s.muscle} {s.side} ×{s.points}" for s in visit.sites)))
+    if visit.agents:
+        lines.append("Agents: " + esc("; ".join(format_agent(a) + (f" = {a.dose_mg:g} mg" if a.dose_mg else "")
+                                                for a in visit.agents)))
+        totals = dose_by_drug(visit.agents)
+        if totals:
+            lines.append("Total dose: " + ", ".join(f"{drug} {mg:g} mg" for drug, mg in totals.items()))
+    else:
+        lines.append("Agents: none (dry needling)")
+    lines.append(f"Pain: {pain_change(visit)}")
+    rule = suggest_cpt(visit.sites, visit.agents, visit.ultrasound).rule
+    lines.append(f"CPT: [bold]{' + '.join(visit.cpt)}[/] ({esc(rule)})")
+    if visit.diagnoses:
+        lines.append("Diagnoses: " + ", ".join(visit.diagnoses))
+    lines.append(f"Consent: {visit.consent or 'not documented'}"
+                 + (f" · follow-up {visit.follow_up.isoformat()}" if visit.follow_up else ""))
+    for override in visit.overrides:
+        lines.append(f"[magenta]Override ({esc(override.check)}): {esc(override.reason)}[/]")
+    if visit.warnings:
+        lines.append(console.warning_lines(visit.warnings))
+    for amendment in visit.amendments:
+        lines.append(f"[dim]Amended {amendment.at:%Y-%m-%d %H:%M} UTC by {esc(amendment.by)}: "
+                     f"{esc(amendment.reason)} ({', '.join(amendment.changes)})[/]")
+    console.panel("\n".join(lines), title=title, style="yellow" if visit.warnings else "green")
+
+
+# --- commands ----------------------------------------------------------------------------------------
+
+
+def _read_visit_file(path: Path) -> dict[str, Any]:
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"--from-file: {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise StoreError(f"cannot read {path}: {getattr(error, 'strerror', None) or error}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(f"--from-file: {path} is not valid JSON (line {error.lineno}: {error.msg})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"--from-file: {path} must hold one JSON object (a visit input record)")
+    data.pop("type", None)
+    return data
+
+
+def log_visit(
+    patient: Annotated[str | None, typer.Option("--patient", help="Patient id.")] = None,
+    date: DateOpt = None, site: SiteOpt = None, agent: AgentOpt = None, pain_before: PainBeforeOpt = None,
+    pain_after: PainAfterOpt = None, dx: DxOpt = None, ultrasound: UltrasoundOpt = None, needle: NeedleOpt = None,
+    twitch: TwitchOpt = None, complication: ComplicationOpt = None, clinician: ClinicianOpt = None,
+    follow_up: FollowUpOpt = None, follow_up_days: FollowUpDaysOpt = None, notes: NotesOpt = None,
+    prior_relief_pct: ReliefPctOpt = None, prior_relief_weeks: ReliefWeeksOpt = None,
+    function: FunctionOpt = None, home_exercise: HomeExerciseOpt = None, consent: ConsentOpt = None,
+    override_reason: OverrideOpt = None,
+    from_file: Annotated[Path | None, typer.Option("--from-file", help="A visit input JSON file "
+                                                   "(schemas/visit-input.schema.json); - for stdin.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Log a trigger point injection visit right after the procedure.
+
+    Example: tpi log-visit --patient P001 --site 'upper trapezius:left:2' --site 'levator:left'
+    --agent 'lidocaine 1% 3 mL' --pain-before 7 --pain-after 2 --dx M79.18 --consent verbal
+    --follow-up-days 42
+
+    Missing required values are asked for when you run it in a terminal.
+    """
+    from tpi_cli.models import VisitInput
+    from tpi_cli.workflow import log_visit as log, validated
+
+    store = open_store()
+    if from_file is not None:
+        data = _read_visit_file(from_file)
+        if override_reason is not None:
+            data["override_reason"] = override_reason
+    else:
+        patient, site, agent, pain_before, pain_after = prompt_missing(patient, site, agent, pain_before,
+                                                                       pain_after)
+        data = {"patient_id": patient, "date": dt.date.today().isoformat(), "agents": [],
+                **visit_fields(date=date, site=site, agent=agent, pain_before=pain_before, pain_after=pain_after,
+                               dx=dx, ultrasound=ultrasound, needle=needle, twitch=twitch,
+                               complication=complication, clinician=clinician, follow_up=follow_up,
+                               follow_up_days=follow_up_days, notes=notes, prior_relief_pct=prior_relief_pct,
+                               prior_relief_weeks=prior_relief_weeks, function=function,
+                               home_exercise=home_exercise, consent=consent)}
+        if override_reason is not None:
+            data["override_reason"] = override_reason
+    visit = log(store, validated(VisitInput, data, "visit"))
+    if as_json:
+        console.print_json(visit)
+    else:
+        render_visit(visit, title="Visit logged")
+
+
+def list_visits(
+    patient: Annotated[str | None, typer.Option("--patient", help="Only this patient's visits.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+) -> None:
+    """List visits, newest first.
+
+    Example: tpi visits --patient P001
+    """
+    from tpi_cli.workflow import require_patient
+
+    store = open_store()
+    if patient is not None:
+        require_patient(store, patient)
+    visits = store.visits(patient)
+    if as_json:
+        console.print_json(visits)
+    elif not visits:
+        console.info("No visits yet. Log one with `tpi log-visit`.")
+    else:
+        console.table(f"{len(visits)} visit{'s' if len(visits) != 1 else ''}", *visit_rows(visits))
+
+
+@visit_app.command("show")
+@console.friendly
+def show(
+    visit_id: Annotated[str, typer.Argument(help="Visit id, e.g. P001-V3.", metavar="VISIT_ID")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+) -> None:
+    """Show one visit as stored, with its warnings, overrides and amendments.
+
+    Example: tpi visit show P001-V1
+    """
+    from tpi_cli.workflow import require_visit
+
+    visit = require_visit(open_store(), visit_id)
+    if as_json:
+        console.print_json(visit)
+    else:
+        render_visit(visit, title="Visit")
+
+
+@visit_app.command("amend")
+@console.friendly
+def amend(
+    visit_id: Annotated[str, typer.Argument(help="Visit id, e.g. P001-V3.", metavar="VISIT_ID")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the record changes.")],
+    date: DateOpt = None, site: SiteOpt = None, agent: AgentOpt = None, pain_before: PainBeforeOpt = None,
+    pain_after: PainAfterOpt = None, dx: DxOpt = None, ultrasound: UltrasoundOpt = None, needle: NeedleOpt = None,
+    twitch: TwitchOpt = None, complication: ComplicationOpt = None, clinician: ClinicianOpt = None,
+    follow_up: FollowUpOpt = None, follow_up_days: FollowUpDaysOpt = None, notes: NotesOpt = None,
+    prior_relief_pct: ReliefPctOpt = None, prior_relief_weeks: ReliefWeeksOpt = None,
+    function: FunctionOpt = None, home_exercise: HomeExerciseOpt = None, consent: ConsentOpt = None,
+    override_reason: OverrideOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Correct a visit. The original values stay in the record with who, when and why.
+
+    Given flags replace the recorded values (--site and --agent replace the whole list;
+    --agent none removes every agent).
+
+    Example: tpi visit amend P001-V1 --reason 'side recorded wrong' --site 'upper trapezius:right:2'
+    """
+    from tpi_cli.workflow import amend_visit, require_visit
+
+    store = open_store()
+    original = require_visit(store, visit_id)
+    changes = visit_fields(date=date, site=site, agent=agent, pain_before=pain_before, pain_after=pain_after,
+                           dx=dx, ultrasound=ultrasound, needle=needle, twitch=twitch, complication=complication,
+                           clinician=clinician, follow_up=follow_up, follow_up_days=follow_up_days, notes=notes,
+                           prior_relief_pct=prior_relief_pct, prior_relief_weeks=prior_relief_weeks,
+                           function=function, home_exercise=home_exercise, consent=consent,
+                           visit_date=original.date)
+    visit = amend_visit(store, visit_id, changes, reason, override_reason=override_reason)
+    if as_json:
+        console.print_json(visit)
+    else:
+        render_visit(visit, title="Visit amended")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("log-visit")(console.friendly(log_visit))
+    app.command("visits")(console.friendly(list_visits))
+    app.add_typer(visit_app, name="visit")

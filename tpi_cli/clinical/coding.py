@@ -1,0 +1,56 @@
+"""CPT suggestion for a visit (clinical-reference.md §3)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tpi_cli.models import AgentInput, Site
+
+TPI_1_2, TPI_3_PLUS = "20552", "20553"
+DRY_NEEDLING_1_2, DRY_NEEDLING_3_PLUS = "20560", "20561"
+ULTRASOUND_GUIDANCE = "76942"
+
+# Our own short wording: CPT descriptors need an AMA licence (clinical-reference.md §8).
+CPT_WORDING = {
+    TPI_1_2: "trigger point injection(s), 1 or 2 muscles",
+    TPI_3_PLUS: "trigger point injection(s), 3 or more muscles",
+    DRY_NEEDLING_1_2: "needle insertion(s) without injection, 1 or 2 muscles",
+    DRY_NEEDLING_3_PLUS: "needle insertion(s) without injection, 3 or more muscles",
+    ULTRASOUND_GUIDANCE: "ultrasound guidance for needle placement",
+}
+
+
+@dataclass(frozen=True)
+class CptSuggestion:
+    codes: list[str]
+    rule: str
+
+
+def muscle_count(sites: Sequence[Site]) -> int:
+    """Distinct muscles; left and right of one muscle count as two (AAPC), bilateral is both."""
+    sides: set[tuple[str, str]] = set()
+    for site in sites:
+        for side in ("left", "right") if site.side == "bilateral" else (site.side,):
+            sides.add((site.muscle, side))
+    return len(sides)
+
+
+def suggest_cpt(sites: Sequence[Site], agents: Sequence[AgentInput], ultrasound: bool) -> CptSuggestion:
+    """20552 for 1-2 muscles, 20553 for 3+; 20560/20561 when nothing was injected; +76942 with ultrasound.
+
+    One TPI code per day, never both (clinical-reference.md §3).
+    """
+    count = muscle_count(sites)
+    plural = "muscle" if count == 1 else "muscles"
+    if agents:
+        code = TPI_3_PLUS if count >= 3 else TPI_1_2
+        rule = f"{count} {plural} injected ({'3 or more' if count >= 3 else '1 or 2'}) → {code}"
+    else:
+        code = DRY_NEEDLING_3_PLUS if count >= 3 else DRY_NEEDLING_1_2
+        rule = f"no injectate (dry needling), {count} {plural} → {code}"
+    codes = [code]
+    if ultrasound:
+        codes.append(ULTRASOUND_GUIDANCE)
+        rule += f"; ultrasound guidance → {ULTRASOUND_GUIDANCE}"
+    return CptSuggestion(codes=codes, rule=rule)

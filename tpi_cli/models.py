@@ -1,0 +1,337 @@
+"""Records: the patient, the visit and what a person enters for a visit (pydantic v2, pure).
+
+The same models validate input, are stored, and are printed by ``--json``
+(``model_dump(mode="json")``), so a record has one shape everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from tpi_cli import vocab
+
+PATIENT_ID_PATTERN = r"^[A-Za-z0-9._-]{1,32}$"
+# ICD-10-CM: a letter, two characters, then an optional dot and up to four more (e.g. M79.18, M62.830).
+ICD10_PATTERN = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
+EARLIEST_DATE = dt.date(1900, 1, 1)
+
+# Functional scales and their score ranges (clinical-reference.md §7); other named scales are free.
+FUNCTION_SCALES: dict[str, tuple[float, float]] = {
+    "NDI": (0, 50),
+    "ODI": (0, 100),
+    "PSFS": (0, 10),
+    "PDI": (0, 70),
+    "PGIC": (1, 7),
+}
+
+Side = Literal["left", "right", "bilateral", "midline"]
+Sex = Literal["female", "male", "other", "unknown"]
+Payer = Literal["medicare", "commercial", "none"]
+Consent = Literal["verbal", "written"]
+ConcentrationUnit = Literal["%", "mg/mL"]
+PainScore = Annotated[int, Field(ge=0, le=10, description="numeric rating scale, 0-10")]
+NonBlank = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+def today() -> dt.date:
+    return dt.date.today()
+
+
+def _not_future(value: dt.date, what: str) -> dt.date:
+    if value > today():
+        raise ValueError(f"{what} {value.isoformat()} is in the future; give today's date or earlier")
+    if value < EARLIEST_DATE:
+        raise ValueError(f"{what} {value.isoformat()} is before {EARLIEST_DATE.year}; check the year")
+    return value
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class Record(BaseModel):
+    """Strict about keys: an unknown key is bad input, named in the error."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --- patient -------------------------------------------------------------------------------------
+
+
+class Patient(Record):
+    id: Annotated[str, Field(pattern=PATIENT_ID_PATTERN, description="letters, digits, . _ - (1-32)")]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    dob: dt.date
+    sex: Sex = "unknown"
+    weight_kg: Annotated[float, Field(gt=0, le=400)] | None = None
+    allergies: list[NonBlank] = []
+    anticoagulated: bool = False
+    diabetic: bool = False
+    pregnant: bool = False
+    payer: Payer | None = None
+
+    @field_validator("dob")
+    @classmethod
+    def _dob_real(cls, value: dt.date) -> dt.date:
+        return _not_future(value, "date of birth")
+
+    @field_validator("allergies")
+    @classmethod
+    def _unique_allergies(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))
+
+
+# --- visit parts ---------------------------------------------------------------------------------
+
+
+class Site(Record):
+    muscle: str
+    side: Side
+    points: Annotated[int, Field(ge=1, le=20)] = 1
+
+    @field_validator("muscle")
+    @classmethod
+    def _known_muscle(cls, value: str) -> str:
+        return vocab.find_muscle(value).name
+
+    @model_validator(mode="after")
+    def _side_fits_muscle(self) -> Site:
+        paired = vocab.muscles()[self.muscle].paired
+        if paired and self.side == "midline":
+            raise ValueError(f"{self.muscle} is paired: give the side as left, right or bilateral")
+        if not paired and self.side != "midline":
+            raise ValueError(f"{self.muscle} is a midline muscle: give the side as midline")
+        return self
+
+    @property
+    def muscle_count(self) -> int:
+        """Muscles for CPT: left and right are two (AAPC; clinical-reference.md §3)."""
+        return 2 if self.side == "bilateral" else 1
+
+
+class Concentration(Record):
+    value: Annotated[float, Field(gt=0, le=1000)]
+    unit: ConcentrationUnit
+
+    @property
+    def mg_per_ml(self) -> float:
+        # X % = 10·X mg/mL (clinical-reference.md §4)
+        return self.value * 10 if self.unit == "%" else self.value
+
+
+class AgentInput(Record):
+    drug: str
+    concentration: Concentration | None = None
+    volume_ml: Annotated[float, Field(gt=0, le=100)]
+    epinephrine: bool = False
+
+    @field_validator("drug")
+    @classmethod
+    def _known_drug(cls, value: str) -> str:
+        return vocab.find_drug(value).name
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AgentInput:
+        drug = vocab.drugs()[self.drug]
+        if self.concentration is None and drug.drug_class != "other":
+            raise ValueError(
+                f"{self.drug} needs a concentration, e.g. '{self.drug} {drug.strengths[0]:g}{drug.unit} 2 mL'"
+            )
+        if self.concentration is not None and self.concentration.unit == "%" and self.concentration.value > 100:
+            raise ValueError(f"{self.drug} concentration {self.concentration.value:g}% is over 100%")
+        if self.epinephrine and not drug.has_epinephrine_form:
+            raise ValueError(f"{self.drug} is not made with epinephrine; remove 'with epinephrine'")
+        return self
+
+
+class Agent(AgentInput):
+    """An agent as stored: the dose in mg is computed from concentration × volume, never typed."""
+
+    dose_mg: float | None = None
+
+    @model_validator(mode="after")
+    def _compute_dose(self) -> Agent:
+        drug = vocab.drugs()[self.drug]
+        if self.concentration is None or drug.drug_class == "other":
+            dose = None
+        else:
+            dose = round(self.concentration.mg_per_ml * self.volume_ml, 3)
+        self.dose_mg = dose
+        return self
+
+
+class PriorRelief(Record):
+    pct: Annotated[int, Field(ge=0, le=100, description="relief from the previous injection, %")]
+    weeks: Annotated[int, Field(ge=0, le=520, description="how many weeks the relief lasted")]
+
+
+class FunctionalScore(Record):
+    scale: Annotated[str, Field(min_length=1, max_length=30)]
+    score: Annotated[float, Field(ge=0, le=1000)]
+
+    @model_validator(mode="after")
+    def _in_range(self) -> FunctionalScore:
+        known = self.scale.upper()
+        if known in FUNCTION_SCALES:
+            self.scale = known
+            low, high = FUNCTION_SCALES[known]
+            if not low <= self.score <= high:
+                raise ValueError(f"{known} scores run from {low:g} to {high:g}, not {self.score:g}")
+        return self
+
+
+class Override(Record):
+    check: str
+    reason: str
+
+
+class Amendment(Record):
+    at: dt.datetime
+    by: str
+    reason: str
+    changes: dict[str, dict[str, Any]]
+
+
+# --- visit ---------------------------------------------------------------------------------------
+
+
+class _VisitFields(Record):
+    """What a person enters about a visit (shared by the input record and the stored visit)."""
+
+    patient_id: Annotated[str, Field(pattern=PATIENT_ID_PATTERN)]
+    date: dt.date
+    clinician: Annotated[str, Field(max_length=200)] | None = None
+    sites: Annotated[list[Site], Field(min_length=1, max_length=40)]
+    pain_before: PainScore
+    pain_after: PainScore
+    diagnoses: list[str] = []
+    ultrasound: bool = False
+    needle: Annotated[str, Field(max_length=200)] | None = None
+    twitch: bool | None = None
+    complications: list[NonBlank] = []
+    notes: Annotated[str, Field(max_length=20000)] | None = None
+    follow_up: dt.date | None = None
+    prior_relief: PriorRelief | None = None
+    functional_scores: list[FunctionalScore] = []
+    home_exercise: bool | None = None
+    consent: Consent | None = None
+
+    @field_validator("date")
+    @classmethod
+    def _date_real(cls, value: dt.date) -> dt.date:
+        return _not_future(value, "visit date")
+
+    @field_validator("diagnoses", mode="before")
+    @classmethod
+    def _icd10(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        codes = []
+        for raw in value:
+            code = str(raw).strip().upper()
+            if not ICD10_PATTERN.match(code):
+                raise ValueError(f"{raw!r} is not an ICD-10-CM code; write it like M79.18 or M62.830")
+            codes.append(code)
+        return list(dict.fromkeys(codes))
+
+    @field_validator("clinician", "needle", "notes", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        value = _strip(value)
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> _VisitFields:
+        if self.follow_up is not None and self.follow_up < self.date:
+            raise ValueError(
+                f"follow-up {self.follow_up.isoformat()} is before the visit date {self.date.isoformat()}"
+            )
+        seen: set[tuple[str, str]] = set()
+        for site in self.sites:
+            sides = ("left", "right") if site.side == "bilateral" else (site.side,)
+            for side in sides:
+                if (site.muscle, side) in seen:
+                    raise ValueError(f"{site.muscle} {side} is listed twice; give it once with its total points")
+                seen.add((site.muscle, side))
+        return self
+
+
+class VisitInput(_VisitFields):
+    """A visit as a person or a file gives it (``--from-file``, ``import``)."""
+
+    agents: Annotated[list[AgentInput], Field(max_length=10)] = []
+    override_reason: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class Visit(_VisitFields):
+    """A visit as stored, with what tpi derived from the input."""
+
+    id: str
+    agents: list[Agent] = []
+    cpt: list[str] = []
+    warnings: list[str] = []
+    overrides: list[Override] = []
+    amendments: list[Amendment] = []
+    recorded_at: dt.datetime | None = None
+    recorded_by: str | None = None
+
+    @property
+    def dry_needling(self) -> bool:
+        return not self.agents
+
+
+_VISIT_ID = re.compile(r"^(?P<patient>[A-Za-z0-9._-]{1,32})-V(?P<n>[0-9]+)$")
+
+
+def visit_id(patient_id: str, number: int) -> str:
+    """Visit ids are the patient id and the visit's number for that patient: P001-V3."""
+    return f"{patient_id}-V{number}"
+
+
+def split_visit_id(value: str) -> tuple[str, int] | None:
+    match = _VISIT_ID.match(value)
+    return (match["patient"], int(match["n"])) if match else None
+
+
+def next_visit_id(patient_id: str, visits: list[Visit]) -> str:
+    numbers = [split_visit_id(v.id)[1] for v in visits]
+    return visit_id(patient_id, max(numbers, default=0) + 1)
+
+
+# Keys a person may not give: tpi computes them.
+DERIVED_VISIT_KEYS = ("id", "dose_mg", "cpt", "warnings", "overrides", "amendments", "recorded_at", "recorded_by")
+
+
+_BOUND_WORDS = {
+    "less_than_equal": "at most", "greater_than_equal": "at least", "greater_than": "more than",
+    "less_than": "less than",
+}
+
+
+def problems(error: ValidationError, prefix: str = "") -> list[str]:
+    """One plain line per problem in a pydantic ValidationError: the field, then what to fix."""
+    lines = []
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"] if part != "__root__")
+        field = f"{prefix}.{field}".strip(".") if prefix else field
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            key = str(item["loc"][-1])
+            message = (
+                f"{key} is computed by tpi and cannot be given; remove it"
+                if key in DERIVED_VISIT_KEYS
+                else f"unknown key {key!r}; remove it or check its spelling"
+            )
+        elif item["type"] == "missing":
+            message = "is required"
+        elif item["type"] in _BOUND_WORDS:
+            bound = next(iter(item.get("ctx", {}).values()), "")
+            message = f"must be {_BOUND_WORDS[item['type']]} {bound} (got {item['input']!r})"
+        elif item["type"] == "string_pattern_mismatch":
+            message = f"{item['input']!r} may only hold letters, digits, '.', '_' and '-' (1-32 characters)"
+        lines.append(f"{field}: {message}" if field else message)
+    return lines

@@ -1,0 +1,147 @@
+"""Parsers for what clinicians type: SITE (``muscle:side:points``) and AGENT (``lidocaine 1% 3mL``).
+
+Each parser has a formatter; ``parse(format(x)) == x`` holds (a property test checks it).
+Errors are ``ValueError`` with a message naming what is wrong and how to write it.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from tpi_cli import vocab
+from pydantic import ValidationError
+
+from tpi_cli.models import AgentInput, Concentration, FunctionalScore, Site, problems
+
+SIDE_WORDS = {
+    "left": "left", "l": "left", "lt": "left",
+    "right": "right", "r": "right", "rt": "right",
+    "bilateral": "bilateral", "b": "bilateral", "bil": "bilateral", "bilat": "bilateral",
+    "both": "bilateral", "bl": "bilateral",
+    "midline": "midline", "m": "midline", "mid": "midline",
+}
+
+SITE_EXAMPLE = "'upper trapezius:left:2' (MUSCLE[:SIDE[:POINTS]])"
+AGENT_EXAMPLE = "'lidocaine 1% 3 mL' or 'triamcinolone 40 mg/mL 0.5 mL'"
+
+_NUMBER = r"(\d+(?:\.\d+)?|\.\d+)"
+_EPINEPHRINE = re.compile(
+    r"(?:\b(?:with|w/|w|\+|and)\s*)?\b(?:epinephrine|epi|adrenaline)\b"
+    r"(?:\s*1\s*:\s*[\d,]+)?"
+    r"|\b1\s*:\s*(?:100|200|400),?000\b",
+    re.IGNORECASE,
+)
+_VOLUME = re.compile(_NUMBER + r"\s*(?:ml|cc)\b", re.IGNORECASE)
+_MG_PER_ML = re.compile(_NUMBER + r"\s*mg\s*/\s*ml\b", re.IGNORECASE)
+_PERCENT = re.compile(_NUMBER + r"\s*%")
+
+
+def format_number(value: float) -> str:
+    """Plain decimal notation that reads back to the same float (no exponent, no trailing zeros)."""
+    text = format(Decimal(repr(float(value))), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def parse_site(text: str) -> Site:
+    """``MUSCLE[:SIDE[:POINTS]]`` → Site. A paired muscle needs its side; POINTS defaults to 1."""
+    parts = [part.strip() for part in text.split(":")]
+    if not parts[0] or len(parts) > 3:
+        raise ValueError(f"cannot read site {text!r}; write it as {SITE_EXAMPLE}")
+    muscle = vocab.find_muscle(parts[0])
+    if len(parts) >= 2 and parts[1]:
+        side = SIDE_WORDS.get(parts[1].lower())
+        if side is None:
+            raise ValueError(f"side {parts[1]!r} in site {text!r} is not one of left, right, bilateral, midline")
+    elif muscle.paired:
+        raise ValueError(
+            f"site {text!r}: {muscle.name} is paired; give the side, e.g. '{muscle.name}:left' or "
+            f"'{muscle.name}:bilateral'"
+        )
+    else:
+        side = "midline"
+    points = 1
+    if len(parts) == 3:
+        if not parts[2].isdigit():
+            raise ValueError(f"points {parts[2]!r} in site {text!r} must be a whole number from 1 to 20")
+        points = int(parts[2])
+    if not 1 <= points <= 20:
+        raise ValueError(f"points {points} in site {text!r} must be from 1 to 20")
+    try:
+        return Site(muscle=muscle.name, side=side, points=points)
+    except ValidationError as error:
+        raise ValueError(f"site {text!r}: " + "; ".join(problems(error))) from None
+
+
+def format_site(site: Site) -> str:
+    return f"{site.muscle}:{site.side}:{site.points}"
+
+
+def parse_agent(text: str) -> AgentInput:
+    """Free-typed agent → AgentInput: drug (generic or brand), concentration, volume, epinephrine."""
+    rest = text.strip()
+    epinephrine = bool(_EPINEPHRINE.search(rest))
+    rest = _EPINEPHRINE.sub(" ", rest)
+
+    volumes = list(_VOLUME.finditer(rest))
+    if not volumes:
+        raise ValueError(f"agent {text!r} has no volume; write it like {AGENT_EXAMPLE}")
+    if len(volumes) > 1:
+        raise ValueError(f"agent {text!r} has more than one volume; give one agent per --agent")
+    volume = float(volumes[0].group(1))
+    rest = rest[: volumes[0].start()] + " " + rest[volumes[0].end():]
+
+    concentration = None
+    for pattern, unit in ((_MG_PER_ML, "mg/mL"), (_PERCENT, "%")):
+        found = list(pattern.finditer(rest))
+        if len(found) > 1:
+            raise ValueError(f"agent {text!r} has more than one concentration")
+        if found:
+            if concentration is not None:
+                raise ValueError(f"agent {text!r} has both a % and a mg/mL concentration; give one")
+            try:
+                concentration = Concentration(value=float(found[0].group(1)), unit=unit)
+            except ValidationError:
+                raise ValueError(f"agent {text!r}: the concentration must be above 0") from None
+            rest = rest[: found[0].start()] + " " + rest[found[0].end():]
+
+    name = " ".join(rest.replace(",", " ").split())
+    if not name:
+        raise ValueError(f"agent {text!r} names no drug; write it like {AGENT_EXAMPLE}")
+    if re.search(r"\d", name):
+        raise ValueError(
+            f"cannot read the strength in agent {text!r}; give it as % or mg/mL, like {AGENT_EXAMPLE}"
+        )
+    drug = vocab.find_drug(name)
+    try:
+        return AgentInput(drug=drug.name, concentration=concentration, volume_ml=volume, epinephrine=epinephrine)
+    except ValidationError as error:
+        raise ValueError(f"agent {text!r}: " + "; ".join(problems(error))) from None
+
+
+def format_agent(agent: AgentInput) -> str:
+    parts = [agent.drug]
+    if agent.concentration is not None:
+        value = format_number(agent.concentration.value)
+        parts.append(f"{value}%" if agent.concentration.unit == "%" else f"{value} mg/mL")
+    if agent.epinephrine:
+        parts.append("with epinephrine")
+    parts.append(f"{format_number(agent.volume_ml)} mL")
+    return " ".join(parts)
+
+
+def parse_function_score(text: str) -> FunctionalScore:
+    """``SCALE=SCORE`` (``NDI=24``) → FunctionalScore."""
+    scale, sep, score = text.partition("=")
+    if not sep or not scale.strip():
+        raise ValueError(f"functional score {text!r}: write it as SCALE=SCORE, e.g. NDI=24 or ODI=38")
+    try:
+        value = float(score)
+    except ValueError:
+        raise ValueError(f"functional score {text!r}: {score.strip()!r} is not a number") from None
+    try:
+        return FunctionalScore(scale=scale.strip(), score=value)
+    except ValidationError as error:
+        raise ValueError(f"functional score {text!r}: " + "; ".join(problems(error))) from None

@@ -1,0 +1,150 @@
+"""Settings a clinic can change with ``tpi config set``: their keys, defaults, types and sources.
+
+Defaults come from clinical-reference.md; the source of each clinical threshold is beside it.
+Stored values are strings typed by a person; :func:`parse_value` checks and converts them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tpi_cli import vocab
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    kind: str  # text | int | float | bool | choice
+    default: Any
+    help: str
+    choices: tuple[str, ...] = ()
+
+
+def _settings() -> list[Setting]:
+    rows = [
+        Setting("clinic.name", "text", "", "clinic name, printed at the top of every PDF"),
+        Setting("clinic.phone", "text", "", "clinic phone, on every handout page"),
+        Setting("clinic.after_hours_phone", "text", "", "after-hours phone, on every handout page"),
+        Setting("clinic.address", "text", "", "clinic address, in PDF headers"),
+        Setting("clinician", "text", "", "default clinician for log-visit"),
+        Setting("consent.default", "choice", "", "consent recorded when --consent is not given",
+                ("", "verbal", "written")),
+        Setting("payer.default", "choice", "medicare", "payer profile for patients without one",
+                ("medicare", "commercial", "none")),
+        Setting("follow_up.default_days", "int", 0, "follow-up this many days after a visit (0: none)"),
+        # clinical-reference.md §4: Σ dose_i / max_i ≤ 1 is refused above 100%, warned above 70%.
+        Setting("limits.anesthetic_warn_pct", "float", 70.0,
+                "warn when local anesthetics reach this % of their combined reference limit"),
+        Setting("limits.anesthetic_refuse_pct", "float", 100.0,
+                "refuse above this % of the combined local anesthetic reference limit"),
+        # clinical-reference.md §4, Brown-Beresford-2022: warn above 120 and 200 mg MPE per 365 days.
+        Setting("limits.steroid_warn_mpe", "float", 120.0, "warn above this mg MPE in 365 days"),
+        Setting("limits.steroid_high_mpe", "float", 200.0, "warn again above this mg MPE in 365 days"),
+        Setting("limits.steroid_refuse_mpe", "float", 0.0,
+                "refuse above this mg MPE in 365 days (0: never refuse; limits are not evidence-based)"),
+        Setting("limits.steroid_site_interval_days", "int", 90,
+                "warn when a steroid goes into the same muscle and side sooner than this (≥ 3 months)"),
+        Setting("handout.heat", "bool", True, "handout advises heat after the first 1-2 days"),
+        Setting("handout.no_soak_hours", "int", 48, "handout: no hot tub or swimming for this many hours"),
+    ]
+    for drug in vocab.drugs().values():
+        for field, label in (("max_mg_kg", "mg/kg"), ("max_mg", "mg"),
+                             ("max_mg_kg_epi", "mg/kg with epinephrine"), ("max_mg_epi", "mg with epinephrine")):
+            value = getattr(drug, field)
+            if value is not None:
+                rows.append(Setting(f"limits.{drug.name}.{field}", "float", float(value),
+                                    f"{drug.name} reference limit, {label} ({drug.source})"))
+    rows += _payer_profiles()
+    return rows
+
+
+# Payer profiles (clinical-reference.md §2). medicare: LCD-2024 [V]; commercial: eviCore CMM-202 [V
+# summary]; none: no payer rules. 0 means "no limit" for counts and intervals.
+PAYER_PROFILES: dict[str, dict[str, Any]] = {
+    "medicare": {"sessions_per_year": 3, "same_site_days": 42, "min_relief_pct": 50, "min_relief_weeks": 6,
+                 "requires_home_exercise": True, "covers_ultrasound": False, "covers_dry_needling": False,
+                 "single_region": True},
+    "commercial": {"sessions_per_year": 4, "same_site_days": 60, "min_relief_pct": 50, "min_relief_weeks": 6,
+                   "requires_home_exercise": False, "covers_ultrasound": True, "covers_dry_needling": True,
+                   "single_region": False},
+    "none": {"sessions_per_year": 0, "same_site_days": 0, "min_relief_pct": 0, "min_relief_weeks": 0,
+             "requires_home_exercise": False, "covers_ultrasound": True, "covers_dry_needling": True,
+             "single_region": False},
+}
+
+_PAYER_HELP = {
+    "sessions_per_year": "sessions (days) allowed per rolling 365 days (0: no limit)",
+    "same_site_days": "days before the same muscle and side may be injected again (0: no limit)",
+    "min_relief_pct": "prior relief (%) required before a repeat injection",
+    "min_relief_weeks": "weeks the prior relief must have lasted",
+    "requires_home_exercise": "repeat injections need a home exercise or rehab programme",
+    "covers_ultrasound": "the payer pays for ultrasound guidance (76942)",
+    "covers_dry_needling": "the payer pays for dry needling (20560/20561)",
+    "single_region": "the payer pays for one anatomical region per session",
+}
+
+
+def _payer_profiles() -> list[Setting]:
+    rows = []
+    for profile, values in PAYER_PROFILES.items():
+        for field, default in values.items():
+            kind = "bool" if isinstance(default, bool) else "int"
+            rows.append(Setting(f"payer.{profile}.{field}", kind, default, f"{profile}: {_PAYER_HELP[field]}"))
+    return rows
+
+
+SETTINGS: dict[str, Setting] = {setting.key: setting for setting in _settings()}
+
+_TRUE = {"true", "yes", "y", "1", "on"}
+_FALSE = {"false", "no", "n", "0", "off"}
+
+
+def parse_value(key: str, raw: str) -> Any:
+    """Check RAW for KEY and return the typed value; ValueError names the key and the fix."""
+    setting = SETTINGS.get(key)
+    if setting is None:
+        raise ValueError(f"unknown setting {key!r}; `tpi config show` lists the settings")
+    text = raw.strip()
+    if setting.kind == "text":
+        return text
+    if setting.kind == "choice":
+        if text not in setting.choices:
+            shown = ", ".join(c or "''" for c in setting.choices)
+            raise ValueError(f"{key} must be one of {shown}, not {raw!r}")
+        return text
+    if setting.kind == "bool":
+        if text.lower() in _TRUE:
+            return True
+        if text.lower() in _FALSE:
+            return False
+        raise ValueError(f"{key} must be true or false, not {raw!r}")
+    try:
+        value = int(text) if setting.kind == "int" else float(text)
+    except ValueError:
+        raise ValueError(f"{key} must be a {'whole ' if setting.kind == 'int' else ''}number, not {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"{key} must be 0 or more, not {raw!r}")
+    return value
+
+
+class Settings:
+    """The effective settings: the store's values over the defaults."""
+
+    def __init__(self, stored: dict[str, Any] | None = None):
+        self.stored = dict(stored or {})
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self.stored:
+            return self.stored[key]
+        return SETTINGS[key].default
+
+    def is_set(self, key: str) -> bool:
+        return key in self.stored
+
+    def payer(self, profile: str) -> dict[str, Any]:
+        return {field: self[f"payer.{profile}.{field}"] for field in PAYER_PROFILES[profile]}
+
+    def drug_limit(self, drug: str, field: str) -> float | None:
+        key = f"limits.{drug}.{field}"
+        return self[key] if key in SETTINGS else None

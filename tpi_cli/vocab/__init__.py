@@ -1,0 +1,157 @@
+"""The controlled vocabulary: muscles and drugs, loaded once from the TOML files beside this module.
+
+This is data, not logic: the clinical rules that use it live in :mod:`tpi_cli.clinical`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+SIDES = ("left", "right", "bilateral", "midline")
+
+
+@dataclass(frozen=True)
+class Muscle:
+    name: str
+    aliases: tuple[str, ...]
+    region: str
+    paired: bool
+    pneumothorax: bool
+    plain_en: str
+    plain_es: str
+    snomed: str
+    map_view: str
+    map_x: float
+    map_y: float
+
+    def plain(self, lang: str) -> str:
+        return self.plain_es if lang == "es" else self.plain_en
+
+
+@dataclass(frozen=True)
+class Drug:
+    name: str
+    drug_class: str
+    brands: tuple[str, ...]
+    strengths: tuple[float, ...]
+    unit: str
+    source: str
+    max_mg_kg: float | None = None
+    max_mg: float | None = None
+    max_mg_kg_epi: float | None = None
+    max_mg_epi: float | None = None
+    numb_hours: tuple[float, float] | None = None
+    mpe_per_mg: float | None = None
+
+    @property
+    def is_local_anesthetic(self) -> bool:
+        return self.drug_class in ("amide", "ester")
+
+    @property
+    def is_steroid(self) -> bool:
+        return self.drug_class == "steroid"
+
+    @property
+    def has_epinephrine_form(self) -> bool:
+        return self.max_mg_epi is not None
+
+
+class UnknownTermError(ValueError):
+    """A name that is not in the vocabulary; carries the closest matches."""
+
+    def __init__(self, kind: str, given: str, suggestions: list[str]):
+        self.kind, self.given, self.suggestions = kind, given, suggestions
+        hint = f"; did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+        super().__init__(f"unknown {kind} {given!r}{hint}")
+
+
+def _load(filename: str) -> dict:
+    return tomllib.loads(resources.files(__package__).joinpath(filename).read_text("utf-8"))
+
+
+def _key(text: str) -> str:
+    return " ".join(text.lower().replace("-", " ").replace("_", " ").split())
+
+
+@cache
+def muscles() -> dict[str, Muscle]:
+    table: dict[str, Muscle] = {}
+    for row in _load("muscles.toml")["muscle"]:
+        view, x, y = row.pop("map")
+        row["aliases"] = tuple(row["aliases"])
+        table[row["name"]] = Muscle(map_view=view, map_x=x, map_y=y, **row)
+    return table
+
+
+@cache
+def drugs() -> dict[str, Drug]:
+    table: dict[str, Drug] = {}
+    for name, row in _load("drugs.toml").items():
+        table[name] = Drug(
+            name=name,
+            drug_class=row.pop("class"),
+            brands=tuple(row.pop("brands")),
+            strengths=tuple(row.pop("strengths")),
+            numb_hours=tuple(row.pop("numb_hours")) if "numb_hours" in row else None,
+            **row,
+        )
+    return table
+
+
+@cache
+def _muscle_names() -> dict[str, str]:
+    names: dict[str, str] = {}
+    for muscle in muscles().values():
+        names[_key(muscle.name)] = muscle.name
+        for alias in muscle.aliases:
+            names.setdefault(_key(alias), muscle.name)
+    return names
+
+
+@cache
+def _drug_names() -> dict[str, str]:
+    names: dict[str, str] = {}
+    for drug in drugs().values():
+        names[_key(drug.name)] = drug.name
+        for brand in drug.brands:
+            names.setdefault(_key(brand), drug.name)
+    return names
+
+
+def _suggest(given: str, names: dict[str, str]) -> list[str]:
+    close = difflib.get_close_matches(_key(given), list(names), n=6, cutoff=0.6)
+    return list(dict.fromkeys(names[c] for c in close))[:3]
+
+
+def find_muscle(name: str) -> Muscle:
+    """The muscle a clinician means by NAME (canonical name or alias, any case)."""
+    canonical = _muscle_names().get(_key(name))
+    if canonical is None:
+        raise UnknownTermError("muscle", name, _suggest(name, _muscle_names()))
+    return muscles()[canonical]
+
+
+def find_drug(name: str) -> Drug:
+    """The drug a clinician means by NAME (generic or brand name, any case)."""
+    canonical = _drug_names().get(_key(name))
+    if canonical is None:
+        raise UnknownTermError("drug", name, _suggest(name, _drug_names()))
+    return drugs()[canonical]
+
+
+def drug_names_matching(text: str) -> set[str]:
+    """Canonical drug names that TEXT names as a drug, a brand or a drug class ("amide")."""
+    key = _key(text)
+    if key in _drug_names():
+        return {_drug_names()[key]}
+    classes = {"amide": "amide", "amides": "amide", "ester": "ester", "esters": "ester",
+               "steroid": "steroid", "steroids": "steroid", "corticosteroid": "steroid",
+               "corticosteroids": "steroid"}
+    for word, drug_class in classes.items():
+        if word in key.split():
+            return {d.name for d in drugs().values() if d.drug_class == drug_class}
+    return {d.name for d in drugs().values() if key and (d.name in key or any(_key(b) in key for b in d.brands))}

@@ -1,0 +1,281 @@
+"""What the commands do, as plain functions over a Store: add patients, log, amend and import visits.
+
+The CLI only parses options, calls these and renders the result; a test or another program can call
+them without typer. Errors are the typed exceptions of :mod:`tpi_cli.errors`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from tpi_cli.clinical.coding import suggest_cpt
+from tpi_cli.clinical.safety import assess
+from tpi_cli.errors import InputError, RefusedError
+from tpi_cli.models import (
+    Agent,
+    Amendment,
+    Override,
+    Patient,
+    Visit,
+    VisitInput,
+    next_visit_id,
+    problems,
+)
+from tpi_cli.settings import Settings
+from tpi_cli.store import Store
+
+# The keys of a stored visit that a person entered (the rest tpi derives).
+ENTERED_VISIT_KEYS = tuple(k for k in VisitInput.model_fields if k != "override_reason")
+
+
+def current_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def validated(model: type, data: dict[str, Any], what: str):
+    """MODEL validated from DATA, or InputError with one line per problem."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise InputError(f"{what}: " + "; ".join(problems(error))) from None
+
+
+# --- patients ----------------------------------------------------------------------------------------
+
+
+def add_patient(store: Store, patient: Patient) -> Patient:
+    with store.transaction():
+        if store.patient(patient.id) is not None:
+            raise InputError(f"id: patient {patient.id} already exists; change it with `tpi patient update`")
+        store.add_patient(patient)
+    return patient
+
+
+def update_patient(store: Store, patient_id: str, changes: dict[str, Any]) -> Patient:
+    with store.transaction():
+        patient = require_patient(store, patient_id)
+        if not changes:
+            raise InputError("nothing to update: give at least one flag, e.g. --weight-kg 70")
+        updated = validated(Patient, {**patient.model_dump(), **changes}, "patient")
+        store.replace_patient(updated)
+    return updated
+
+
+def require_patient(store: Store, patient_id: str) -> Patient:
+    patient = store.patient(patient_id)
+    if patient is None:
+        raise InputError(f"patient: no patient with id {patient_id!r}; add one with `tpi patient add --id {patient_id}`")
+    return patient
+
+
+def require_visit(store: Store, visit_id: str) -> Visit:
+    visit = store.visit(visit_id)
+    if visit is None:
+        raise InputError(f"visit: no visit with id {visit_id!r}; `tpi visits` lists them")
+    return visit
+
+
+# --- visits ------------------------------------------------------------------------------------------
+
+
+def build_visit(
+    patient: Patient,
+    entered: VisitInput,
+    history: list[Visit],
+    settings: Settings,
+    *,
+    visit_id: str,
+    recorded_at: dt.datetime,
+    recorded_by: str,
+    earlier_overrides: Iterable[Override] = (),
+) -> Visit:
+    """The stored visit for ENTERED: doses, CPT, defaults, and the safety checks' findings.
+
+    Raises RefusedError when a check refuses and no override reason was given.
+    """
+    fields = entered.model_dump(exclude={"agents", "override_reason"})
+    fields["consent"] = entered.consent or settings["consent.default"] or None
+    fields["clinician"] = entered.clinician or settings["clinician"] or None
+    if entered.follow_up is None and settings["follow_up.default_days"]:
+        fields["follow_up"] = entered.date + dt.timedelta(days=settings["follow_up.default_days"])
+    agents = [Agent.model_validate(agent.model_dump()) for agent in entered.agents]
+    cpt = suggest_cpt(entered.sites, agents, entered.ultrasound)
+    visit = Visit.model_validate(
+        {**fields, "id": visit_id, "agents": [a.model_dump() for a in agents], "cpt": cpt.codes,
+         "recorded_at": recorded_at, "recorded_by": recorded_by}
+    )
+    assessment = assess(patient, visit, history, settings)
+    overrides: list[Override] = []
+    if assessment.refusals:
+        earlier = {o.check: o.reason for o in earlier_overrides}
+        unresolved = [f for f in assessment.refusals if not entered.override_reason and f.check not in earlier]
+        if unresolved:
+            lines = [f"refused by the {f.check} check: {f.message}." for f in unresolved]
+            raise RefusedError(
+                " ".join(lines) + " Nothing was saved; to proceed anyway give --override-reason \"why\"."
+            )
+        for finding in assessment.refusals:
+            reason = entered.override_reason or earlier[finding.check]
+            if finding.check not in {o.check for o in overrides}:
+                overrides.append(Override(check=finding.check, reason=reason))
+    warnings = [f"Overridden ({f.check}): {f.message}." for f in assessment.refusals] + assessment.warnings
+    return visit.model_copy(update={"warnings": warnings, "overrides": overrides})
+
+
+def log_visit(store: Store, entered: VisitInput, user: str | None = None) -> Visit:
+    with store.transaction():
+        patient = require_patient(store, entered.patient_id)
+        history = store.visits(patient.id)
+        visit = build_visit(
+            patient, entered, history, Settings(store.settings()),
+            visit_id=next_visit_id(patient.id, history), recorded_at=now(), recorded_by=user or current_user(),
+        )
+        store.add_visit(visit)
+    return visit
+
+
+def entered_values(visit: Visit) -> dict[str, Any]:
+    """What a person entered for VISIT, shaped as a visit input."""
+    data = visit.model_dump(include=set(ENTERED_VISIT_KEYS))
+    data["agents"] = [a.model_dump(exclude={"dose_mg"}) for a in visit.agents]
+    return data
+
+
+def amend_visit(
+    store: Store, visit_id: str, changes: dict[str, Any], reason: str, *,
+    override_reason: str | None = None, user: str | None = None,
+) -> Visit:
+    """Change entered values of a visit, keeping the old values, who, when and why."""
+    if not reason.strip():
+        raise InputError("reason: say why the visit is amended, e.g. --reason \"wrong side recorded\"")
+    if not changes:
+        raise InputError("nothing to amend: give the flags to change, e.g. --pain-after 3")
+    if "patient_id" in changes:
+        raise InputError("patient: a visit cannot move to another patient; log it again for the right patient")
+    with store.transaction():
+        original = require_visit(store, visit_id)
+        patient = require_patient(store, original.patient_id)
+        entered = validated(
+            VisitInput, {**entered_values(original), **changes, "override_reason": override_reason}, "visit"
+        )
+        history = [v for v in store.visits(patient.id) if v.id != original.id]
+        rebuilt = build_visit(
+            patient, entered, history, Settings(store.settings()),
+            visit_id=original.id, recorded_at=original.recorded_at or now(),
+            recorded_by=original.recorded_by or current_user(), earlier_overrides=original.overrides,
+        )
+        before = original.model_dump(mode="json", exclude={"amendments"})
+        after = rebuilt.model_dump(mode="json", exclude={"amendments"})
+        diff = {key: {"from": before[key], "to": after[key]} for key in after if before.get(key) != after[key]}
+        if not diff:
+            raise InputError("nothing changed: the amended values are the same as the recorded ones")
+        amendment = Amendment(at=now(), by=user or current_user(), reason=reason.strip(), changes=diff)
+        amended = rebuilt.model_copy(update={"amendments": [*original.amendments, amendment]})
+        store.replace_visit(amended)
+    return amended
+
+
+# --- import ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    patients: int
+    visits: int
+    skipped_patients: int
+
+
+def record_kind(record: dict[str, Any]) -> str | None:
+    kind = record.get("type")
+    if kind in ("patient", "visit"):
+        return kind
+    if "patient_id" in record:
+        return "visit"
+    if "name" in record and "dob" in record:
+        return "patient"
+    return None
+
+
+def import_records(store: Store, records: list[tuple[int, dict[str, Any]]], user: str | None = None) -> ImportResult:
+    """Validate every record, run the safety checks in date order, then write all or nothing.
+
+    RECORDS are (line number, record) pairs. Errors name the line.
+    """
+    patients: dict[str, tuple[int, Patient]] = {}
+    entries: list[tuple[int, VisitInput]] = []
+    for line, record in records:
+        if not isinstance(record, dict):
+            raise InputError(f"line {line}: expected a JSON object")
+        kind = record_kind(record)
+        data = {k: v for k, v in record.items() if k != "type"}
+        if kind == "patient":
+            patient = _validated_line(Patient, data, line)
+            if patient.id in patients:
+                raise InputError(f"line {line}: id: patient {patient.id} is also on line {patients[patient.id][0]}")
+            patients[patient.id] = (line, patient)
+        elif kind == "visit":
+            entries.append((line, _validated_line(VisitInput, data, line)))
+        else:
+            raise InputError(
+                f"line {line}: cannot tell a patient from a visit; a visit has patient_id, a patient has name "
+                "and dob (or give \"type\")"
+            )
+
+    with store.transaction():
+        known = {p.id: p for p in store.patients()}
+        new_patients = []
+        skipped = 0
+        for patient_id, (line, patient) in patients.items():
+            if patient_id in known:
+                if known[patient_id] != patient:
+                    raise InputError(
+                        f"line {line}: id: patient {patient_id} already exists with other details; "
+                        "change it with `tpi patient update`"
+                    )
+                skipped += 1
+                continue
+            new_patients.append(patient)
+            known[patient_id] = patient
+
+        for line, entered in entries:
+            if entered.patient_id not in known:
+                raise InputError(f"line {line}: patient_id: no patient {entered.patient_id!r} in the store or the file")
+
+        settings = Settings(store.settings())
+        histories: dict[str, list[Visit]] = {}
+        new_visits = []
+        stamp, who = now(), user or current_user()
+        for line, entered in sorted(entries, key=lambda item: (item[1].date, item[0])):
+            pid = entered.patient_id
+            if pid not in histories:
+                histories[pid] = store.visits(pid)
+            history = histories[pid]
+            try:
+                visit = build_visit(
+                    known[pid], entered, history, settings,
+                    visit_id=next_visit_id(pid, history), recorded_at=stamp, recorded_by=who,
+                )
+            except RefusedError as error:
+                raise RefusedError(f"line {line}: {error}") from None
+            history.append(visit)
+            new_visits.append(visit)
+
+        store.write_batch(new_patients, new_visits)
+    return ImportResult(patients=len(new_patients), visits=len(new_visits), skipped_patients=skipped)
+
+
+def _validated_line(model: type, data: dict[str, Any], line: int):
+    return validated(model, data, f"line {line}")
