@@ -140,6 +140,10 @@ def _pain(text: str) -> int:
     return int(text)
 
 
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
 def _patient_id(text: str) -> str:
     if not text.strip():
         raise ValueError("give the patient's id, e.g. P001")
@@ -155,7 +159,7 @@ def prompt_missing(patient: str | None, site: list[str] | None, agent: list[str]
                                         ("--pain-after", pain_after)) if value is None or value == []]
     if not missing:
         return patient, site, agent, pain_before, pain_after
-    if not sys.stdin.isatty():
+    if not stdin_is_terminal():
         raise InputError(f"missing {', '.join(missing)}; give the flags (or run in a terminal to be asked)")
     console.info("[bold]Log a visit[/] — answer the questions; Ctrl-C to stop without saving.")
     if patient is None:

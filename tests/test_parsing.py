@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tpi_cli import vocab
+from tpi_cli.models import AgentInput, Concentration, Site
+from tpi_cli.parsing import format_agent, format_site, parse_agent, parse_function_score, parse_site
+
+
+@pytest.mark.parametrize(
+    ("text", "drug", "value", "unit", "volume", "epi"),
+    [
+        ("lidocaine 1% 3mL", "lidocaine", 1, "%", 3, False),
+        ("triamcinolone 40mg/mL 0.5mL", "triamcinolone", 40, "mg/mL", 0.5, False),
+        ("lidocaine 1% with epinephrine 5 mL", "lidocaine", 1, "%", 5, True),
+        ("bupivacaine 0.25% 2 mL", "bupivacaine", 0.25, "%", 2, False),
+        ("dexamethasone 4 mg/mL 1 mL", "dexamethasone", 4, "mg/mL", 1, False),
+        ("lidocaine 1% w/ epi 5 mL", "lidocaine", 1, "%", 5, True),
+        ("lidocaine 2% 1:200,000 3 mL", "lidocaine", 2, "%", 3, True),
+        ("Xylocaine 1% 2mL", "lidocaine", 1, "%", 2, False),
+        ("Kenalog 40 mg/mL 1 cc", "triamcinolone", 40, "mg/mL", 1, False),
+        ("Depo-Medrol 40 mg/ml 1 ml", "methylprednisolone", 40, "mg/mL", 1, False),
+    ],
+)
+def test_agents_parse_as_clinicians_write_them(text, drug, value, unit, volume, epi):
+    agent = parse_agent(text)
+    assert (agent.drug, agent.concentration.value, agent.concentration.unit, agent.volume_ml, agent.epinephrine) == (
+        drug, value, unit, volume, epi)
+
+
+def test_saline_needs_no_concentration():
+    agent = parse_agent("saline 2mL")
+    assert agent.drug == "saline" and agent.concentration is None and agent.volume_ml == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("lidocane 1% 3 mL", "did you mean 'lidocaine'"),
+        ("lidocaine 1%", "no volume"),
+        ("lidocaine 3 mL", "needs a concentration"),
+        ("ropivacaine 0.5% with epinephrine 3 mL", "not made with epinephrine"),
+        ("lidocaine 1 3 mL", "strength"),
+        ("1% 3 mL", "names no drug"),
+        ("lidocaine 1% 3 mL 2 mL", "more than one volume"),
+    ],
+)
+def test_bad_agents_are_refused_with_the_fix(text, message):
+    with pytest.raises(ValueError, match=message):
+        parse_agent(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "muscle", "side", "points"),
+    [
+        ("upper trapezius:left:2", "upper trapezius", "left", 2),
+        ("levator scapulae:right", "levator scapulae", "right", 1),
+        ("quadratus lumborum:bilateral:4", "quadratus lumborum", "bilateral", 4),
+        ("UT:L:3", "upper trapezius", "left", 3),
+        ("trap:r", "upper trapezius", "right", 1),
+        ("QL:both:2", "quadratus lumborum", "bilateral", 2),
+        ("SCM:left", "sternocleidomastoid", "left", 1),
+        ("glute med:right", "gluteus medius", "right", 1),
+        ("TFL:left", "tensor fasciae latae", "left", 1),
+        ("levator:left", "levator scapulae", "left", 1),
+    ],
+)
+def test_sites_accept_names_and_aliases(text, muscle, side, points):
+    assert parse_site(text) == Site(muscle=muscle, side=side, points=points)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("upper trapezius", "paired; give the side"),
+        ("uper trapezius:left", "did you mean 'upper trapezius'"),
+        ("UT:up", "not one of left, right"),
+        ("UT:left:0", "from 1 to 20"),
+        ("UT:left:21", "from 1 to 20"),
+        ("UT:left:two", "whole number"),
+        ("UT:midline", "paired"),
+        ("a:b:c:d", "MUSCLE"),
+    ],
+)
+def test_bad_sites_are_refused_with_the_fix(text, message):
+    with pytest.raises(ValueError, match=message):
+        parse_site(text)
+
+
+def test_function_scores():
+    assert parse_function_score("ndi=24").scale == "NDI"
+    assert parse_function_score("Oswestry-mod=12").scale == "Oswestry-mod"
+    with pytest.raises(ValueError, match="0 to 50"):
+        parse_function_score("NDI=60")
+    with pytest.raises(ValueError, match="SCALE=SCORE"):
+        parse_function_score("NDI 24")
+
+
+# --- round trips -----------------------------------------------------------------------------------
+
+amounts = st.decimals(min_value="0.001", max_value="99.999", places=3).map(float)
+sites = st.builds(
+    Site,
+    muscle=st.sampled_from(sorted(vocab.muscles())),
+    side=st.sampled_from(["left", "right", "bilateral"]),
+    points=st.integers(1, 20),
+)
+
+
+@st.composite
+def agents(draw):
+    drug = vocab.drugs()[draw(st.sampled_from(sorted(vocab.drugs())))]
+    concentration = None
+    if drug.drug_class != "other" or draw(st.booleans()):
+        value = draw(amounts if drug.unit == "%" else st.decimals("0.01", "999.99", places=2).map(float))
+        concentration = Concentration(value=value, unit=drug.unit)
+    epinephrine = drug.has_epinephrine_form and draw(st.booleans())
+    return AgentInput(drug=drug.name, concentration=concentration, volume_ml=draw(amounts), epinephrine=epinephrine)
+
+
+@given(sites)
+def test_a_formatted_site_parses_back_to_itself(site):
+    assert parse_site(format_site(site)) == site
+
+
+@given(agents())
+def test_a_formatted_agent_parses_back_to_itself(agent):
+    assert parse_agent(format_agent(agent)) == agent

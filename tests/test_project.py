@@ -1,0 +1,35 @@
+"""The project's own promises: schemas in step with the models, no reportlab at start-up."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tpi_cli.schemas import render, schemas
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_checked_in_schemas_match_the_models():
+    for filename, schema in schemas().items():
+        path = ROOT / "schemas" / filename
+        assert path.exists(), f"run `python -m tpi_cli.schemas` to create {filename}"
+        assert path.read_text(encoding="utf-8") == render(schema), (
+            f"schemas/{filename} is out of date: run `python -m tpi_cli.schemas`")
+
+
+def test_visit_schema_lists_the_contract_keys():
+    visit = json.loads((ROOT / "schemas" / "visit.schema.json").read_text())
+    for key in ("id", "patient_id", "sites", "agents", "cpt", "warnings", "overrides", "amendments"):
+        assert key in visit["properties"]
+
+
+def test_commands_without_pdfs_do_not_import_reportlab():
+    code = ("import sys\nfrom typer.testing import CliRunner\nfrom tpi_cli.cli import app\n"
+            "CliRunner().invoke(app, ['patient', 'list', '--json'])\n"
+            "CliRunner().invoke(app, ['log-visit', '--help'])\n"
+            "heavy = [m for m in sys.modules if m.split('.')[0] in ('reportlab', 'fhir', 'pypdf')]\n"
+            "assert not heavy, heavy\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
