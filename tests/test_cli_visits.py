@@ -106,18 +106,18 @@ def test_missing_values_without_a_terminal_are_named(tpi, patient):
 
 def test_guided_prompts_ask_for_what_is_missing_and_ask_again_after_a_mistake(tpi, patient, monkeypatch):
     monkeypatch.setattr(visit_cli, "stdin_is_terminal", lambda: True)
-    answers = "\n".join([
-        "P001",
-        "trapz:left",            # unknown muscle: asked again
-        "upper trapezius:left:2",
-        "levator:left",
-        "",                      # sites done
-        "lidocaine 1% 3 mL",
-        "",                      # agents done
-        "eleven",                # not a number: asked again
-        "7",
-        "2",
-    ]) + "\n"
+    answers = (
+        "P001\n"
+        "trapz:left\n"              # unknown muscle: asked again
+        "upper trapezius:left:2\n"
+        "levator:left\n"
+        "\n"                        # sites done
+        "lidocaine 1% 3 mL\n"
+        "\n"                        # agents done
+        "eleven\n"                  # not a number: asked again
+        "7\n"
+        "2\n"
+    )
     result = tpi("log-visit", "--consent", "verbal", "--json", input=answers)
     assert result.exit_code == 0, result.stderr
     assert "did you mean 'upper trapezius'" in result.stderr

@@ -12,7 +12,7 @@ import pytest
 from tpi_cli.errors import StoreError
 from tpi_cli.models import Patient, VisitInput
 from tpi_cli.store import Store
-from tpi_cli.workflow import add_patient, log_visit
+from tpi_cli.workflow import add_patient, import_records, log_visit
 
 
 def mode(path):
@@ -99,19 +99,49 @@ def test_leftover_temp_files_from_a_crash_are_ignored_and_swept(store_path):
     assert not list(store_path.glob("*.tmp")) and len(store.visits("P001")) == 1
 
 
-def test_a_journal_left_by_a_crash_is_applied_once(store_path):
+def _crashing_batch(store_path, monkeypatch, before_commit: bool):
+    """Import two patients' records and die just before or just after the commit point (kill -9)."""
+    from tpi_cli import store as store_module
+
     store = Store(store_path)
     add_patient(store, a_patient())
-    visit = log_visit(store, a_visit())
-    # A crash after the journal was written and before it was applied:
-    journal = {"patients": [a_patient("P002").model_dump(mode="json")],
-               "visits": [visit.model_copy(update={"id": "P001-V2"}).model_dump(mode="json"),
-                          visit.model_dump(mode="json")]}
-    (store_path / "journal.json").write_text(json.dumps(journal))
+    real_write = store_module.write_private_file
+
+    def write(path, data):
+        if path.name == "journal.json" and before_commit:
+            raise SystemExit("killed before the journal was written")
+        real_write(path, data)
+        if path.name == "journal.json":
+            raise SystemExit("killed after the journal was written")
+
+    monkeypatch.setattr(store_module, "write_private_file", write)
+    records = [(1, a_patient("P002").model_dump(mode="json")), (2, a_visit("P002").model_dump(mode="json")),
+               (3, a_visit("P001").model_dump(mode="json"))]
+    with pytest.raises(SystemExit):
+        import_records(store, records)
+    monkeypatch.undo()
+
+
+def test_a_batch_committed_before_a_crash_is_completed_on_the_next_open(store_path, monkeypatch):
+    _crashing_batch(store_path, monkeypatch, before_commit=False)
+    assert (store_path / "journal.json").exists()
     reopened = Store(store_path)
     assert [p.id for p in reopened.patients()] == ["P001", "P002"]
-    assert sorted(v.id for v in reopened.visits("P001")) == ["P001-V1", "P001-V2"]
+    assert [v.id for v in reopened.visits("P001")] == ["P001-V1"]
+    assert [v.id for v in reopened.visits("P002")] == ["P002-V1"]
     assert not (store_path / "journal.json").exists()
+    assert not list(store_path.rglob(".*.staged"))
+
+
+def test_a_batch_not_committed_before_a_crash_leaves_nothing(store_path, monkeypatch):
+    _crashing_batch(store_path, monkeypatch, before_commit=True)
+    assert list(store_path.rglob(".*.staged"))
+    store = Store(store_path)
+    assert [p.id for p in store.patients()] == ["P001"]
+    log_visit(store, a_visit())
+    assert [v.id for v in store.visits("P001")] == ["P001-V1"]
+    assert store.visits("P002") == []
+    assert not list(store_path.rglob(".*.staged"))
 
 
 def test_threads_logging_at_once_lose_nothing(store_path):

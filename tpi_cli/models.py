@@ -6,8 +6,8 @@ The same models validate input, are stored, and are printed by ``--json``
 
 from __future__ import annotations
 
-import re
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -155,13 +155,19 @@ class Agent(AgentInput):
 
     @model_validator(mode="after")
     def _compute_dose(self) -> Agent:
-        drug = vocab.drugs()[self.drug]
-        if self.concentration is None or drug.drug_class == "other":
-            dose = None
-        else:
-            dose = round(self.concentration.mg_per_ml * self.volume_ml, 3)
-        self.dose_mg = dose
+        self.dose_mg = _dose_mg(self)
         return self
+
+    @classmethod
+    def from_input(cls, agent: AgentInput) -> Agent:
+        """The stored agent for an already validated input (no second validation)."""
+        return cls.model_construct(**dict(agent), dose_mg=_dose_mg(agent))
+
+
+def _dose_mg(agent: AgentInput) -> float | None:
+    if agent.concentration is None or vocab.drugs()[agent.drug].drug_class == "other":
+        return None
+    return round(agent.concentration.mg_per_ml * agent.volume_ml, 3)
 
 
 class PriorRelief(Record):
@@ -287,7 +293,7 @@ class Visit(_VisitFields):
 _VISIT_ID = re.compile(r"^(?P<patient>[A-Za-z0-9._-]{1,32})-V(?P<n>[0-9]+)$")
 
 
-def visit_id(patient_id: str, number: int) -> str:
+def format_visit_id(patient_id: str, number: int) -> str:
     """Visit ids are the patient id and the visit's number for that patient: P001-V3."""
     return f"{patient_id}-V{number}"
 
@@ -299,7 +305,7 @@ def split_visit_id(value: str) -> tuple[str, int] | None:
 
 def next_visit_id(patient_id: str, visits: list[Visit]) -> str:
     numbers = [split_visit_id(v.id)[1] for v in visits]
-    return visit_id(patient_id, max(numbers, default=0) + 1)
+    return format_visit_id(patient_id, max(numbers, default=0) + 1)
 
 
 # Keys a person may not give: tpi computes them.

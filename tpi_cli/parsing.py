@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from tpi_cli import vocab
 from pydantic import ValidationError
 
+from tpi_cli import vocab
 from tpi_cli.models import AgentInput, Concentration, FunctionalScore, Site, problems
 
 SIDE_WORDS = {

@@ -19,6 +19,7 @@ class Setting:
     default: Any
     help: str
     choices: tuple[str, ...] = ()
+    maximum: float | None = None
 
 
 def _settings() -> list[Setting]:
@@ -44,7 +45,8 @@ def _settings() -> list[Setting]:
         Setting("limits.steroid_refuse_mpe", "float", 0.0,
                 "refuse above this mg MPE in 365 days (0: never refuse; limits are not evidence-based)"),
         Setting("limits.steroid_site_interval_days", "int", 90,
-                "warn when a steroid goes into the same muscle and side sooner than this (≥ 3 months)"),
+                "warn when a steroid goes into the same muscle and side sooner than this (≥ 3 months)",
+                maximum=365),
         Setting("handout.heat", "bool", True, "handout advises heat after the first 1-2 days"),
         Setting("handout.no_soak_hours", "int", 48, "handout: no hot tub or swimming for this many hours"),
     ]
@@ -90,7 +92,9 @@ def _payer_profiles() -> list[Setting]:
     for profile, values in PAYER_PROFILES.items():
         for field, default in values.items():
             kind = "bool" if isinstance(default, bool) else "int"
-            rows.append(Setting(f"payer.{profile}.{field}", kind, default, f"{profile}: {_PAYER_HELP[field]}"))
+            maximum = 365 if field in ("sessions_per_year", "same_site_days") else None
+            rows.append(Setting(f"payer.{profile}.{field}", kind, default, f"{profile}: {_PAYER_HELP[field]}",
+                                maximum=maximum))
     return rows
 
 
@@ -125,6 +129,8 @@ def parse_value(key: str, raw: str) -> Any:
         raise ValueError(f"{key} must be a {'whole ' if setting.kind == 'int' else ''}number, not {raw!r}") from None
     if value < 0:
         raise ValueError(f"{key} must be 0 or more, not {raw!r}")
+    if setting.maximum is not None and value > setting.maximum:
+        raise ValueError(f"{key} must be at most {setting.maximum:g}, not {raw!r}")
     return value
 
 
@@ -133,6 +139,7 @@ class Settings:
 
     def __init__(self, stored: dict[str, Any] | None = None):
         self.stored = dict(stored or {})
+        self._payers: dict[str, dict[str, Any]] = {}
 
     def __getitem__(self, key: str) -> Any:
         if key in self.stored:
@@ -143,7 +150,9 @@ class Settings:
         return key in self.stored
 
     def payer(self, profile: str) -> dict[str, Any]:
-        return {field: self[f"payer.{profile}.{field}"] for field in PAYER_PROFILES[profile]}
+        if profile not in self._payers:
+            self._payers[profile] = {field: self[f"payer.{profile}.{field}"] for field in PAYER_PROFILES[profile]}
+        return self._payers[profile]
 
     def drug_limit(self, drug: str, field: str) -> float | None:
         key = f"limits.{drug}.{field}"

@@ -9,11 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 import typer
-from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
 from tpi_cli.errors import InputError, TpiError
-from tpi_cli.models import problems
 
 stdout = Console(highlight=False, soft_wrap=False)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -40,7 +38,14 @@ def friendly(command: Callable[..., Any]) -> Callable[..., Any]:
             return command(*args, **kwargs)
         except TpiError as error:
             raise fail(error) from None
-        except ValidationError as error:
+        except ValueError as error:
+            # pydantic's ValidationError is a ValueError; pydantic is imported only where it is used
+            from pydantic import ValidationError
+
+            if not isinstance(error, ValidationError):
+                raise
+            from tpi_cli.models import problems
+
             raise fail(InputError("; ".join(problems(error)))) from None
         except KeyboardInterrupt:
             stderr.print("interrupted: nothing was saved")
@@ -58,10 +63,11 @@ def as_input_error(parse: Callable[[str], Any], text: str) -> Any:
 
 
 def print_json(data: Any) -> None:
-    if isinstance(data, BaseModel):
+    """DATA (a model, a list of models, or records already in their JSON shape) as JSON on stdout."""
+    if hasattr(data, "model_dump"):
         data = data.model_dump(mode="json")
     elif isinstance(data, list):
-        data = [item.model_dump(mode="json") if isinstance(item, BaseModel) else item for item in data]
+        data = [item.model_dump(mode="json") if hasattr(item, "model_dump") else item for item in data]
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from tpi_cli.cli import console
 from tpi_cli.cli.context import open_store
 from tpi_cli.errors import InputError
-from tpi_cli.models import Patient
+
+if TYPE_CHECKING:
+    from tpi_cli.models import Patient
 
 patient_app = typer.Typer(help="Register patients and keep their weight, allergies and risks current.",
                           no_args_is_help=True)
@@ -45,6 +47,7 @@ def add(
     Example: tpi patient add --id P001 --name 'Ana María Núñez' --dob 1968-04-02 --weight-kg 64
     --allergy sulfite --payer medicare
     """
+    from tpi_cli.models import Patient
     from tpi_cli.workflow import add_patient, validated
 
     data = _given(id=patient_id, name=name, dob=dob, sex=sex, weight_kg=weight_kg, allergies=allergy or None,
@@ -105,10 +108,11 @@ def list_patients(as_json: JsonOpt = False) -> None:
 
     Example: tpi patient list --json
     """
-    patients = open_store().patients()
+    store = open_store()
     if as_json:
-        console.print_json(patients)
+        console.print_json(store.patient_records())
         return
+    patients = store.patients()
     if not patients:
         console.info("No patients yet. Add one with `tpi patient add --id P001 --name NAME --dob YYYY-MM-DD`.")
         return

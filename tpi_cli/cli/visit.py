@@ -6,14 +6,16 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from tpi_cli.cli import console
 from tpi_cli.cli.context import open_store
 from tpi_cli.errors import InputError, StoreError
-from tpi_cli.models import Visit
+
+if TYPE_CHECKING:
+    from tpi_cli.models import Visit
 
 visit_app = typer.Typer(help="Show or amend one visit.", no_args_is_help=True)
 
@@ -279,7 +281,8 @@ def log_visit(
     Missing required values are asked for when you run it in a terminal.
     """
     from tpi_cli.models import VisitInput
-    from tpi_cli.workflow import log_visit as log, validated
+    from tpi_cli.workflow import log_visit as log
+    from tpi_cli.workflow import validated
 
     store = open_store()
     if from_file is not None:
@@ -313,15 +316,14 @@ def list_visits(
 
     Example: tpi visits --patient P001
     """
-    from tpi_cli.workflow import require_patient
-
     store = open_store()
-    if patient is not None:
-        require_patient(store, patient)
-    visits = store.visits(patient)
+    if patient is not None and not any(doc["id"] == patient for doc in store.patient_records()):
+        raise InputError(f"patient: no patient with id {patient!r}; `tpi patient list` lists them")
     if as_json:
-        console.print_json(visits)
-    elif not visits:
+        console.print_json(store.visit_records(patient))
+        return
+    visits = store.visits(patient)
+    if not visits:
         console.info("No visits yet. Log one with `tpi log-visit`.")
     else:
         console.table(f"{len(visits)} visit{'s' if len(visits) != 1 else ''}", *visit_rows(visits))

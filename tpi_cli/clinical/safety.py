@@ -45,7 +45,8 @@ def _sides(sites: Sequence[Site]) -> set[tuple[str, str]]:
 
 
 def _in_trailing_year(history: Sequence[Visit], day: dt.date) -> list[Visit]:
-    return [v for v in history if day - YEAR < v.date <= day]
+    start = day - YEAR
+    return [v for v in history if start < v.date <= day]
 
 
 def payer_profile(patient: Patient, settings: Settings) -> str:
@@ -118,12 +119,13 @@ def check_bleeding_risk(patient: Patient) -> Assessment:
     return result
 
 
-def check_steroid(patient: Patient, visit: Visit, history: Sequence[Visit], settings: Settings) -> Assessment:
+def check_steroid(patient: Patient, visit: Visit, recent: Sequence[Visit], settings: Settings) -> Assessment:
+    """RECENT: the patient's other visits in the 365 days up to this one."""
     result = Assessment()
     if not has_steroid(visit.agents):
         return result
     this_visit = steroid_mpe(visit.agents)
-    year = this_visit + sum(steroid_mpe(v.agents) for v in _in_trailing_year(history, visit.date))
+    year = this_visit + sum(steroid_mpe(v.agents) for v in recent)
     year = round(year, 1)
     summary = f"{year:g} mg MPE in the 365 days to {visit.date.isoformat()} ({this_visit:g} mg this visit)"
     refuse = settings["limits.steroid_refuse_mpe"]
@@ -139,9 +141,9 @@ def check_steroid(patient: Patient, visit: Visit, history: Sequence[Visit], sett
 
     interval = settings["limits.steroid_site_interval_days"]
     here = _sides(visit.sites)
-    for past in history:
+    for past in recent:
         days = (visit.date - past.date).days
-        if has_steroid(past.agents) and 0 <= days < interval:
+        if 0 <= days < interval and has_steroid(past.agents):
             for muscle, side in sorted(here & _sides(past.sites)):
                 result.warnings.append(
                     f"Steroid into {side} {muscle} again after {days} days (< {interval} days between steroid "
@@ -181,18 +183,18 @@ def check_pneumothorax(visit: Visit) -> Assessment:
     return result
 
 
-def check_payer(patient: Patient, visit: Visit, history: Sequence[Visit], settings: Settings) -> Assessment:
+def check_payer(patient: Patient, visit: Visit, recent: Sequence[Visit], settings: Settings) -> Assessment:
+    """RECENT: the patient's other visits in the 365 days up to this one."""
     result = Assessment()
     profile = payer_profile(patient, settings)
     rules = settings.payer(profile)
     name = "Medicare" if profile == "medicare" else profile
 
-    if any(v.date == visit.date for v in history):
+    if any(v.date == visit.date for v in recent):
         result.warnings.append(
             f"Another visit on {visit.date.isoformat()}: billing counts one session a day (one 20552/20553)."
         )
-    year = _in_trailing_year(history, visit.date)
-    sessions = sorted({v.date for v in year} | {visit.date})
+    sessions = {v.date for v in recent} | {visit.date}
     if rules["sessions_per_year"] and len(sessions) > rules["sessions_per_year"]:
         result.warnings.append(
             f"{name}: {len(sessions)} sessions in the 365 days to {visit.date.isoformat()}; the profile allows "
@@ -200,11 +202,13 @@ def check_payer(patient: Patient, visit: Visit, history: Sequence[Visit], settin
         )
 
     here = _sides(visit.sites)
-    earlier = [v for v in year if v.date <= visit.date]
-    repeat_pairs = here & set().union(*(_sides(v.sites) for v in earlier)) if earlier else set()
+    last_injected: dict[tuple[str, str], dt.date] = {}
+    for past in recent:
+        for pair in _sides(past.sites) & here:
+            last_injected[pair] = max(past.date, last_injected.get(pair, past.date))
+    repeat_pairs = set(last_injected)
     if rules["same_site_days"]:
-        for muscle, side in sorted(repeat_pairs):
-            last = max(v.date for v in earlier if (muscle, side) in _sides(v.sites))
+        for (muscle, side), last in sorted(last_injected.items()):
             days = (visit.date - last).days
             if days < rules["same_site_days"]:
                 result.warnings.append(
@@ -267,14 +271,15 @@ def check_documentation(visit: Visit) -> Assessment:
 def assess(patient: Patient, visit: Visit, history: Sequence[Visit], settings: Settings) -> Assessment:
     """Every check, in the order a clinician reads them: refusals first, then warnings."""
     combined = Assessment()
+    recent = _in_trailing_year(history, visit.date)
     for part in (
         check_allergies(patient, visit),
         check_anesthetic_dose(patient, visit, settings),
-        check_steroid(patient, visit, history, settings),
+        check_steroid(patient, visit, recent, settings),
         check_bleeding_risk(patient),
         check_pregnancy_anesthetic(patient, visit),
         check_pneumothorax(visit),
-        check_payer(patient, visit, history, settings),
+        check_payer(patient, visit, recent, settings),
         check_documentation(visit),
     ):
         combined.refusals += part.refusals

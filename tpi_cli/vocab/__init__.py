@@ -1,4 +1,4 @@
-"""The controlled vocabulary: muscles and drugs, loaded once from the TOML files beside this module.
+"""The controlled vocabulary: muscles and drugs, from the data modules beside this one.
 
 This is data, not logic: the clinical rules that use it live in :mod:`tpi_cli.clinical`.
 """
@@ -6,10 +6,8 @@ This is data, not logic: the clinical rules that use it live in :mod:`tpi_cli.cl
 from __future__ import annotations
 
 import difflib
-import tomllib
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 SIDES = ("left", "right", "bilateral", "midline")
 
@@ -69,28 +67,30 @@ class UnknownTermError(ValueError):
         super().__init__(f"unknown {kind} {given!r}{hint}")
 
 
-def _load(filename: str) -> dict:
-    return tomllib.loads(resources.files(__package__).joinpath(filename).read_text("utf-8"))
-
-
 def _key(text: str) -> str:
     return " ".join(text.lower().replace("-", " ").replace("_", " ").split())
 
 
 @cache
 def muscles() -> dict[str, Muscle]:
+    from tpi_cli.vocab.muscle_table import MUSCLES
+
     table: dict[str, Muscle] = {}
-    for row in _load("muscles.toml")["muscle"]:
-        view, x, y = row.pop("map")
-        row["aliases"] = tuple(row["aliases"])
-        table[row["name"]] = Muscle(map_view=view, map_x=x, map_y=y, **row)
+    for row in MUSCLES:
+        fields = dict(row)
+        view, x, y = fields.pop("map")
+        fields["aliases"] = tuple(fields["aliases"])
+        table[fields["name"]] = Muscle(map_view=view, map_x=x, map_y=y, **fields)
     return table
 
 
 @cache
 def drugs() -> dict[str, Drug]:
+    from tpi_cli.vocab.drug_table import DRUGS
+
     table: dict[str, Drug] = {}
-    for name, row in _load("drugs.toml").items():
+    for name, fields in DRUGS.items():
+        row = dict(fields)
         table[name] = Drug(
             name=name,
             drug_class=row.pop("class"),
@@ -127,6 +127,7 @@ def _suggest(given: str, names: dict[str, str]) -> list[str]:
     return list(dict.fromkeys(names[c] for c in close))[:3]
 
 
+@cache
 def find_muscle(name: str) -> Muscle:
     """The muscle a clinician means by NAME (canonical name or alias, any case)."""
     canonical = _muscle_names().get(_key(name))
@@ -135,6 +136,7 @@ def find_muscle(name: str) -> Muscle:
     return muscles()[canonical]
 
 
+@cache
 def find_drug(name: str) -> Drug:
     """The drug a clinician means by NAME (generic or brand name, any case)."""
     canonical = _drug_names().get(_key(name))
@@ -143,15 +145,18 @@ def find_drug(name: str) -> Drug:
     return drugs()[canonical]
 
 
-def drug_names_matching(text: str) -> set[str]:
+@cache
+def drug_names_matching(text: str) -> frozenset[str]:
     """Canonical drug names that TEXT names as a drug, a brand or a drug class ("amide")."""
     key = _key(text)
     if key in _drug_names():
-        return {_drug_names()[key]}
+        return frozenset({_drug_names()[key]})
     classes = {"amide": "amide", "amides": "amide", "ester": "ester", "esters": "ester",
                "steroid": "steroid", "steroids": "steroid", "corticosteroid": "steroid",
                "corticosteroids": "steroid"}
     for word, drug_class in classes.items():
         if word in key.split():
-            return {d.name for d in drugs().values() if d.drug_class == drug_class}
-    return {d.name for d in drugs().values() if key and (d.name in key or any(_key(b) in key for b in d.brands))}
+            return frozenset(d.name for d in drugs().values() if d.drug_class == drug_class)
+    return frozenset(
+        d.name for d in drugs().values() if key and (d.name in key or any(_key(b) in key for b in d.brands))
+    )
