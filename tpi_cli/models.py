@@ -108,9 +108,16 @@ class Site(Record):
         return self
 
     @property
-    def muscle_count(self) -> int:
-        """Muscles for CPT: left and right are two (AAPC; clinical-reference.md §3)."""
-        return 2 if self.side == "bilateral" else 1
+    def side_pairs(self) -> tuple[tuple[str, str], ...]:
+        """(muscle, side) for each side injected: bilateral is left and right."""
+        if self.side == "bilateral":
+            return ((self.muscle, "left"), (self.muscle, "right"))
+        return ((self.muscle, self.side),)
+
+
+def side_pairs(sites: list[Site]) -> set[tuple[str, str]]:
+    """Every (muscle, side) injected at SITES; left and right of a muscle are two."""
+    return {pair for site in sites for pair in site.side_pairs}
 
 
 class Concentration(Record):
@@ -258,11 +265,10 @@ class _VisitFields(Record):
             )
         seen: set[tuple[str, str]] = set()
         for site in self.sites:
-            sides = ("left", "right") if site.side == "bilateral" else (site.side,)
-            for side in sides:
-                if (site.muscle, side) in seen:
-                    raise ValueError(f"{site.muscle} {side} is listed twice; give it once with its total points")
-                seen.add((site.muscle, side))
+            for muscle, side in site.side_pairs:
+                if (muscle, side) in seen:
+                    raise ValueError(f"{muscle} {side} is listed twice; give it once with its total points")
+                seen.add((muscle, side))
         return self
 
 

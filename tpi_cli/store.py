@@ -32,13 +32,13 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 
 from tpi_cli.errors import StoreError
+from tpi_cli.files import FILE_MODE, fsync_dir, write_private_file, write_synced
 
 if TYPE_CHECKING:
     from tpi_cli.models import Patient, Visit
 
 SCHEMA_VERSION = 1
 LOCK_TIMEOUT_S = 15.0
-FILE_MODE = 0o600
 DIR_MODE = 0o700
 STORE_ENV = "TPI_STORE"
 
@@ -49,41 +49,6 @@ def default_store_path() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("tpi", appauthor=False))
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_synced(path: Path, data: bytes) -> None:
-    """Write DATA to a new file at PATH (mode 0600) and fsync it."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    try:
-        os.fchmod(fd, FILE_MODE)
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_private_file(path: Path, data: bytes) -> None:
-    """Write DATA to PATH atomically (temp file, fsync, rename, fsync folder), mode 0600."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        _write_synced(tmp, data)
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
-    except OSError as error:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise StoreError(f"cannot write {path}: {error.strerror or error}") from None
 
 
 def _encode(data: dict[str, Any]) -> bytes:
@@ -351,7 +316,7 @@ class Store:
                 by_patient.setdefault(visit.patient_id, []).append(visit.model_dump(mode="json"))
             for patient_id, docs in by_patient.items():
                 renames.append(self._stage(self._shard(patient_id), "visits", docs))
-            _fsync_dir(self._visits_dir)
+            fsync_dir(self._visits_dir)
         except OSError as error:
             raise StoreError(f"cannot write to the store {self.root}: {error.strerror or error}") from None
         journal = {"renames": [[str(staged.relative_to(self.root)), str(final.relative_to(self.root))]
@@ -371,7 +336,7 @@ class Store:
                 key, next_key = str(next_key), next_key + 1
             table[key] = doc
         staged = path.with_name(f".{path.name}.staged")
-        _write_synced(staged, _encode(data))
+        write_synced(staged, _encode(data))
         return staged, path
 
     def _apply_journal(self) -> None:
@@ -390,8 +355,8 @@ class Store:
             for staged, final in renames:
                 if (self.root / staged).exists():
                     os.replace(self.root / staged, self.root / final)
-            _fsync_dir(self._visits_dir)
+            fsync_dir(self._visits_dir)
             self._journal.unlink()
-            _fsync_dir(self.root)
+            fsync_dir(self.root)
         except OSError as error:
             raise StoreError(f"cannot finish a write in the store {self.root}: {error.strerror or error}") from None

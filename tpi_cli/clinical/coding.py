@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tpi_cli.models import AgentInput, Site
+from tpi_cli.models import AgentInput, Site, side_pairs
 
 TPI_1_2, TPI_3_PLUS = "20552", "20553"
 DRY_NEEDLING_1_2, DRY_NEEDLING_3_PLUS = "20560", "20561"
@@ -29,11 +29,7 @@ class CptSuggestion:
 
 def muscle_count(sites: Sequence[Site]) -> int:
     """Distinct muscles; left and right of one muscle count as two (AAPC), bilateral is both."""
-    sides: set[tuple[str, str]] = set()
-    for site in sites:
-        for side in ("left", "right") if site.side == "bilateral" else (site.side,):
-            sides.add((site.muscle, side))
-    return len(sides)
+    return len(side_pairs(sites))
 
 
 def suggest_cpt(sites: Sequence[Site], agents: Sequence[AgentInput], ultrasound: bool) -> CptSuggestion:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from tpi_cli import vocab
 from tpi_cli.clinical.doses import anesthetic_doses, combined_fraction, has_steroid, steroid_mpe
-from tpi_cli.models import Patient, Site, Visit
+from tpi_cli.models import Patient, Visit, side_pairs
 from tpi_cli.settings import Settings
 
 YEAR = dt.timedelta(days=365)
@@ -34,14 +34,6 @@ class Finding:
 class Assessment:
     refusals: list[Finding] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-
-def _sides(sites: Sequence[Site]) -> set[tuple[str, str]]:
-    pairs = set()
-    for site in sites:
-        for side in ("left", "right") if site.side == "bilateral" else (site.side,):
-            pairs.add((site.muscle, side))
-    return pairs
 
 
 def _in_trailing_year(history: Sequence[Visit], day: dt.date) -> list[Visit]:
@@ -140,11 +132,11 @@ def check_steroid(patient: Patient, visit: Visit, recent: Sequence[Visit], setti
         result.warnings.append(f"Steroid exposure: {summary}, above {warn:g} mg (Brown-Beresford 2022).")
 
     interval = settings["limits.steroid_site_interval_days"]
-    here = _sides(visit.sites)
+    here = side_pairs(visit.sites)
     for past in recent:
         days = (visit.date - past.date).days
         if 0 <= days < interval and has_steroid(past.agents):
-            for muscle, side in sorted(here & _sides(past.sites)):
+            for muscle, side in sorted(here & side_pairs(past.sites)):
                 result.warnings.append(
                     f"Steroid into {side} {muscle} again after {days} days (< {interval} days between steroid "
                     "injections at one site)."
@@ -201,10 +193,10 @@ def check_payer(patient: Patient, visit: Visit, recent: Sequence[Visit], setting
             f"{rules['sessions_per_year']} per rolling 12 months."
         )
 
-    here = _sides(visit.sites)
+    here = side_pairs(visit.sites)
     last_injected: dict[tuple[str, str], dt.date] = {}
     for past in recent:
-        for pair in _sides(past.sites) & here:
+        for pair in side_pairs(past.sites) & here:
             last_injected[pair] = max(past.date, last_injected.get(pair, past.date))
     repeat_pairs = set(last_injected)
     if rules["same_site_days"]:

@@ -1,0 +1,79 @@
+"""`tpi handout` and `tpi report`: the PDFs that go home with the patient, into the chart and to payers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tpi_cli.cli import console
+from tpi_cli.cli.context import open_store
+from tpi_cli.errors import InputError
+
+OutOpt = Annotated[Path | None, typer.Option("-o", "--output", help="Write this file (replacing it). Default: "
+                                             "<patient id>-<date>-<kind>.pdf here, never replacing a file.")]
+
+
+def _date(flag: str, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{flag}: {value!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def _written(document, output: Path | None) -> None:
+    from tpi_cli.files import write_output
+
+    path = write_output(document.data, output, document.default_name)
+    console.info(f"Wrote {path}")
+
+
+@console.friendly
+def handout(
+    visit: Annotated[str | None, typer.Option("--visit", help="Visit id, e.g. P001-V3.")] = None,
+    patient: Annotated[str | None, typer.Option("--patient", help="Patient id: their latest visit.")] = None,
+    output: OutOpt = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language: en or es.")] = "en",
+    large_print: Annotated[bool, typer.Option("--large-print", help="16 pt type instead of 12 pt.")] = False,
+) -> None:
+    """Print the patient's aftercare handout for a visit as a PDF.
+
+    Example: tpi handout --patient P001 --lang es --large-print
+    """
+    from tpi_cli.documents import handout as make
+
+    _written(make(open_store(), visit_id=visit, patient_id=patient, lang=lang, large_print=large_print), output)
+
+
+@console.friendly
+def report(
+    visit: Annotated[str | None, typer.Option("--visit", help="Visit id: the visit summary (procedure note).")] = None,
+    patient: Annotated[str | None, typer.Option("--patient", help="Patient id: the progress review.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Progress review from this date (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Progress review up to this date (YYYY-MM-DD).")] = None,
+    output: OutOpt = None,
+) -> None:
+    """Print a visit summary (--visit) or a progress review over many visits (--patient) as a PDF.
+
+    Example: tpi report --visit P001-V3        tpi report --patient P001 --since 2026-01-01
+    """
+    from tpi_cli import documents
+
+    if (visit is None) == (patient is None):
+        raise InputError("give --visit VISIT_ID (visit summary) or --patient ID (progress review)")
+    store = open_store()
+    if visit is not None:
+        if since or until:
+            raise InputError("--since and --until go with --patient (the progress review)")
+        _written(documents.visit_summary(store, visit), output)
+    else:
+        _written(documents.progress_review(store, patient, _date("--since", since), _date("--until", until)), output)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("handout")(handout)
+    app.command("report")(report)

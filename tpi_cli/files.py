@@ -1,0 +1,70 @@
+"""Files tpi writes for people (PDFs, exports): private, atomic, and never over an existing file
+unless the user named it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from tpi_cli.errors import StoreError
+
+FILE_MODE = 0o600
+
+
+def fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_synced(path: Path, data: bytes) -> None:
+    """Write DATA to a new file at PATH (mode 0600) and fsync it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_private_file(path: Path, data: bytes) -> None:
+    """Write DATA to PATH atomically (temp file, fsync, rename, fsync folder), mode 0600."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write_synced(tmp, data)
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise StoreError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def free_path(path: Path) -> Path:
+    """PATH, or PATH with -2, -3 … before the suffix: never a file that exists."""
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    return candidate
+
+
+def write_output(data: bytes, chosen: Path | None, default_name: str) -> Path:
+    """Write DATA to CHOSEN (replacing it), or to DEFAULT_NAME in the current folder without replacing."""
+    if chosen is not None:
+        target = chosen
+        if target.is_dir():
+            raise StoreError(f"cannot write {target}: it is a folder; give a file name")
+    else:
+        target = free_path(Path.cwd() / default_name)
+    if not target.parent.exists():
+        raise StoreError(f"cannot write {target}: the folder {target.parent} does not exist")
+    write_private_file(target, data)
+    return target

@@ -1,0 +1,255 @@
+"""The progress review: how a patient has done over many visits, for the follow-up and the payer."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.charts.lineplots import LinePlot
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.graphics.widgets.markers import makeMarker
+from reportlab.lib import colors
+from reportlab.lib.units import inch
+from reportlab.platypus import Paragraph
+
+from tpi_cli.clinical.doses import anesthetic_doses, combined_fraction, dose_by_drug, steroid_mpe
+from tpi_cli.clinical.outcomes import (
+    days_since_same_site,
+    immpact_category,
+    muscle_outcomes,
+    percent_change,
+    responders,
+    sessions_in_year,
+    steroid_mpe_in_year,
+    sustained_relief,
+)
+from tpi_cli.clinical.safety import payer_profile, relief_against_bar
+from tpi_cli.models import FUNCTION_SCALES, Patient, Visit
+from tpi_cli.pdf.common import (
+    ACCENT,
+    FONT,
+    FONT_BOLD,
+    INK,
+    MUTED,
+    RULE,
+    WARN,
+    Clinic,
+    Page,
+    grid,
+    long_date,
+    make_styles,
+    render,
+    text,
+)
+from tpi_cli.pdf.summary import WIDTH, patient_line
+from tpi_cli.settings import Settings
+
+HIGHER_IS_BETTER = {"PSFS"}  # the other named scales score disability: lower is better
+
+
+def _short_date(day: dt.date) -> str:
+    return day.strftime("%Y-%m-%d")
+
+
+def pain_chart(visits: list[Visit], width: float = WIDTH, height: float = 2.1 * inch) -> Drawing:
+    drawing = Drawing(width, height)
+    plot = LinePlot()
+    plot.x, plot.y, plot.width, plot.height = 34, 30, width - 150, height - 48
+    days = [v.date.toordinal() for v in visits]
+    plot.data = [[(d, v.pain_before) for d, v in zip(days, visits, strict=True)],
+                 [(d, v.pain_after) for d, v in zip(days, visits, strict=True)]]
+    for index, (colour, marker) in enumerate(((WARN, "FilledCircle"), (ACCENT, "FilledSquare"))):
+        plot.lines[index].strokeColor = colour
+        plot.lines[index].strokeWidth = 1.4
+        plot.lines[index].symbol = makeMarker(marker, size=4.5, fillColor=colour, strokeColor=colour)
+    low, high = min(days), max(days)
+    if low == high:
+        low, high = low - 15, high + 15
+    plot.xValueAxis.valueMin, plot.xValueAxis.valueMax = low, high
+    span = max(high - low, 1)
+    plot.xValueAxis.valueSteps = sorted({low + round(span * i / 5) for i in range(6)})
+    plot.xValueAxis.labelTextFormat = lambda value: dt.date.fromordinal(int(value)).strftime("%b %-d %y")
+    plot.yValueAxis.valueMin, plot.yValueAxis.valueMax, plot.yValueAxis.valueStep = 0, 10, 2
+    for axis in (plot.xValueAxis, plot.yValueAxis):
+        axis.labels.fontName, axis.labels.fontSize, axis.labels.fillColor = FONT, 7, MUTED
+        axis.strokeColor = RULE
+    plot.yValueAxis.visibleGrid, plot.yValueAxis.gridStrokeColor = True, colors.HexColor("#e4e7eb")
+    drawing.add(plot)
+    drawing.add(String(4, height - 10, "Pain 0-10", fontName=FONT_BOLD, fontSize=8, fillColor=INK))
+    legend = Legend()
+    legend.x, legend.y = width - 105, height - 30
+    legend.fontName, legend.fontSize = FONT, 8
+    legend.colorNamePairs = [(WARN, "before injection"), (ACCENT, "5-15 min after")]
+    drawing.add(legend)
+    return drawing
+
+
+def _function_trend(visits: list[Visit]) -> dict[str, list[tuple[dt.date, float]]]:
+    trend: dict[str, list[tuple[dt.date, float]]] = {}
+    for visit in visits:
+        for score in visit.functional_scores:
+            trend.setdefault(score.scale, []).append((visit.date, score.score))
+    return trend
+
+
+def _improved(scale: str, first: float, last: float) -> bool:
+    return last > first if scale in HIGHER_IS_BETTER else last < first
+
+
+def build_progress_review(patient: Patient, visits: list[Visit], every: list[Visit], settings: Settings,
+                          clinic: Clinic, *, since: dt.date | None, until: dt.date) -> bytes:
+    """VISITS (the period, oldest first) against EVERY visit of the patient (oldest first)."""
+    styles = make_styles(9)
+    first, last = visits[0], visits[-1]
+    period = f"{long_date(since or first.date)} to {long_date(until)}"
+    page = Page(clinic=clinic.name or "Trigger point injection record", clinic_lines=clinic.contact_line,
+                patient_line=patient_line(patient, last.date, "latest visit"), footer="",
+                page_label="Page {page} of {pages}", size=styles.body.fontSize)
+
+    stats = responders(visits)
+    profile = payer_profile(patient, settings)
+    rules = settings.payer(profile)
+    payer_name = "Medicare" if profile == "medicare" else profile.capitalize()
+    sessions = sessions_in_year(every, until)
+    mpe_year = steroid_mpe_in_year(every, until)
+    relief_visit = next((v for v in reversed(every) if v.prior_relief and v.date <= until), None)
+    trend = _function_trend(visits)
+
+    # --- repeat criteria of the payer profile -----------------------------------------------------------
+    criteria: list[tuple[str, bool | None, str]] = []
+    bar_pct, bar_weeks = rules["min_relief_pct"], rules["min_relief_weeks"]
+    if bar_pct or bar_weeks:
+        if relief_visit is None:
+            criteria.append(("Relief from the last injection", None, "not recorded (--prior-relief-pct/-weeks)"))
+        else:
+            pct, weeks = relief_visit.prior_relief.pct, relief_visit.prior_relief.weeks
+            met = pct >= bar_pct and weeks >= bar_weeks
+            criteria.append(("Relief from the last injection", met,
+                             (f"{relief_against_bar(pct, weeks, bar_pct, bar_weeks)}, recorded "
+                             f"{long_date(relief_visit.date)}")))
+    if rules["requires_home_exercise"]:
+        criteria.append(("Home exercise / rehab", last.home_exercise is True,
+                         "takes part" if last.home_exercise else "not recorded at the latest visit"))
+    if trend:
+        improved = [(scale, pts) for scale, pts in trend.items() if len(pts) > 1]
+        if improved:
+            scale, pts = improved[0]
+            ok = _improved(scale, pts[0][1], pts[-1][1])
+            criteria.append(("Function on a validated scale", ok, f"{scale} {pts[0][1]:g} → {pts[-1][1]:g}"))
+        else:
+            criteria.append(("Function on a validated scale", None, "one score only: no trend yet"))
+    else:
+        criteria.append(("Function on a validated scale", None, "no functional score recorded"))
+    if rules["sessions_per_year"]:
+        criteria.append(("Sessions in the last 365 days", sessions < rules["sessions_per_year"],
+                         (f"{sessions} of {rules['sessions_per_year']} allowed; a next session would be "
+                         f"number {sessions + 1}")))
+    decided = [c for c in criteria if c[1] is not None]
+    all_met = bool(decided) and all(c[1] for c in decided) and len(decided) == len(criteria)
+
+    # --- plain-language summary ---------------------------------------------------------------------------
+    mean_pct = stats.mean_pct
+    summary = [f"{len(visits)} visit{'s' if len(visits) != 1 else ''} from {period}."]
+    if mean_pct is not None:
+        summary.append(f"Right after injection, pain fell by {-mean_pct:.0f}% on average "
+                       f"({stats.mean_change:+.1f} points; {immpact_category(-mean_pct)}).")
+    if stats.share is not None:
+        summary.append(f"{stats.responders} of {stats.defined} visits ({stats.share:.0%}) reached ≥ 30% and "
+                       "≥ 2 points.")
+    relief = sustained_relief([v for v in every if v.date <= until])
+    relief_in_period = [r for r in relief if r.visit in visits]
+    held = [r.relief_pct for r in relief_in_period if r.relief_pct is not None]
+    if held:
+        average = sum(held) / len(held)
+        summary.append(f"By the next visit, pain was {abs(average):.0f}% {'below' if average >= 0 else 'above'} "
+                       "the previous baseline on average.")
+    if bar_pct or bar_weeks or rules["sessions_per_year"]:
+        verdict = "met" if all_met else "not all met" if decided else "not yet documented"
+        summary.append(f"{payer_name} repeat-injection criteria: {verdict}.")
+    if mpe_year:
+        summary.append(f"Steroid in the last 12 months: {mpe_year:g} mg methylprednisolone equivalent.")
+
+    story: list = [Paragraph("Progress Review — Trigger Point Injections", styles.title),
+                   Paragraph(f"<b>Period:</b> {period} · <b>Payer profile:</b> {text(profile)}", styles.body),
+                   Paragraph(" ".join(summary), styles.body)]
+
+    story += [Paragraph("Repeat-injection criteria", styles.heading),
+              grid([["Criterion", "Status", "Detail"]]
+                   + [[name, "met" if ok else "NOT MET" if ok is False else "unknown", detail]
+                      for name, ok, detail in criteria],
+                   [2.0 * inch, 0.8 * inch, WIDTH - 2.8 * inch], styles)]
+
+    story += [Paragraph("Pain over time", styles.heading), pain_chart(visits)]
+
+    anesthetic_rows = [["Visits", "Responders (≥ 30% and ≥ 2 points)", "Mean change", "Sessions in 365 days",
+                        "Steroid, 12 months"]]
+    anesthetic_rows.append([
+        str(stats.visits),
+        f"{stats.responders} of {stats.defined} ({stats.share:.0%})" if stats.share is not None else "not defined",
+        f"{stats.mean_change:+.1f} points ({mean_pct:+.0f}%)" if mean_pct is not None else "—",
+        f"{sessions}" + (f" of {rules['sessions_per_year']}" if rules["sessions_per_year"] else ""),
+        f"{mpe_year:g} mg MPE",
+    ])
+    story += [Paragraph("Responders", styles.heading),
+              grid(anesthetic_rows, [0.6 * inch, 2.2 * inch, 1.5 * inch, 1.3 * inch, 1.4 * inch], styles)]
+
+    rows = [["Date", "Sites", "CPT", "Local anesthetic (% of limit)", "MPE", "Pain", "Next pre",
+             "Prior relief", "Function", "HEP", "Days same site"]]
+    next_pre = {r.visit.id: r.next_visit.pain_before for r in relief}
+    for visit in visits:
+        doses = anesthetic_doses(visit.agents, patient.weight_kg, settings)
+        la = ", ".join(f"{drug} {mg:g} mg" for drug, mg in dose_by_drug(visit.agents).items()
+                       if any(d.drug == drug for d in doses))
+        la = f"{la} ({combined_fraction(doses):.0%})" if doses else ("dry needling" if not visit.agents else "—")
+        pct = percent_change(visit.pain_before, visit.pain_after)
+        since_days = days_since_same_site(visit, [v for v in every if v.date < visit.date])
+        rows.append([
+            _short_date(visit.date),
+            "; ".join(f"{s.muscle} {s.side[0].upper() if s.side != 'bilateral' else 'bilat'}" for s in visit.sites),
+            " ".join(visit.cpt), la, f"{steroid_mpe(visit.agents):g}" if steroid_mpe(visit.agents) else "—",
+            f"{visit.pain_before}→{visit.pain_after}" + (f" ({pct:+.0f}%)" if pct is not None else ""),
+            str(next_pre.get(visit.id, "—")),
+            f"{visit.prior_relief.pct}% / {visit.prior_relief.weeks} wk" if visit.prior_relief else "—",
+            ", ".join(f"{s.scale} {s.score:g}" for s in visit.functional_scores) or "—",
+            {True: "yes", False: "no", None: "—"}[visit.home_exercise],
+            str(since_days) if since_days is not None else "first",
+        ])
+    story += [Paragraph("Visits", styles.heading),
+              grid(rows, [0.72 * inch, 1.34 * inch, 0.46 * inch, 1.1 * inch, 0.36 * inch, 0.62 * inch, 0.42 * inch,
+                          0.56 * inch, 0.54 * inch, 0.34 * inch, 0.48 * inch], make_styles(7.2),
+                   extra=[("LEFTPADDING", (0, 0), (-1, -1), 2.5), ("RIGHTPADDING", (0, 0), (-1, -1), 2.5)])]
+    complications = [(v.date, c) for v in visits for c in v.complications]
+    if complications:
+        story.append(Paragraph("Complications: " + text("; ".join(f"{_short_date(d)} {c}" for d, c in complications)),
+                               styles.body))
+
+    outcomes = muscle_outcomes(visits)
+    best = max((o for o in outcomes if o.mean_reduction_pct is not None), key=lambda o: o.mean_reduction_pct,
+               default=None)
+    story += [Paragraph("Muscles", styles.heading),
+              grid([["Muscle", "Visits injected", "Mean pain reduction at those visits"]]
+                   + [[o.muscle + (" (best response)" if best and o is best else ""), str(o.visits),
+                       f"{o.mean_reduction_pct:.0f}%" if o.mean_reduction_pct is not None else "not defined"]
+                      for o in outcomes],
+                   [2.6 * inch, 1.2 * inch, WIDTH - 3.8 * inch], styles)]
+
+    story.append(Paragraph("Function", styles.heading))
+    if trend:
+        rows = [["Scale", "Range", "Scores over time", "Change", "Direction"]]
+        for scale, points in trend.items():
+            bounds = FUNCTION_SCALES.get(scale)
+            change = points[-1][1] - points[0][1]
+            direction = ("better" if _improved(scale, points[0][1], points[-1][1]) else
+                         "no change" if change == 0 else "worse") if len(points) > 1 else "—"
+            rows.append([scale, f"{bounds[0]:g}-{bounds[1]:g}" if bounds else "—",
+                         ", ".join(f"{_short_date(d)}: {s:g}" for d, s in points), f"{change:+g}", direction])
+        story.append(grid(rows, [0.6 * inch, 0.6 * inch, 4.1 * inch, 0.7 * inch, 1.0 * inch], styles))
+    else:
+        story.append(Paragraph("No functional scores recorded (--function NDI=24).", styles.body))
+
+    story.append(Paragraph(
+        "Responder: ≥ 30% and ≥ 2-point reduction (Farrar 2001; IMMPACT 2008). Percent change is not defined "
+        "from a baseline of 0. Next visit pre: the pain score before the following injection, the best measure "
+        "of how long relief lasted. MPE: methylprednisolone equivalents.", styles.small))
+    return render(story, page, styles, title=f"Progress review {patient.id}", author=clinic.name,
+                  subject=f"Trigger point injections {period}")

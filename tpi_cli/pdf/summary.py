@@ -1,0 +1,200 @@
+"""The visit summary: the procedure note for the chart and for payers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from reportlab.lib.units import inch
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
+
+from tpi_cli import vocab
+from tpi_cli.clinical.coding import CPT_WORDING, suggest_cpt
+from tpi_cli.clinical.doses import anesthetic_doses, combined_fraction, reference_limit, steroid_mpe
+from tpi_cli.clinical.outcomes import immpact_category, percent_change
+from tpi_cli.clinical.safety import payer_profile
+from tpi_cli.models import Patient, Visit
+from tpi_cli.parsing import format_number
+from tpi_cli.pdf.bodymap import body_map
+from tpi_cli.pdf.common import Clinic, Page, Styles, grid, long_date, make_styles, render, text
+from tpi_cli.settings import Settings
+from tpi_cli.vocab.codes import ICD10_DESCRIPTIONS
+
+WIDTH = 7.0 * inch
+
+
+def age_on(born: dt.date, day: dt.date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def patient_line(patient: Patient, day: dt.date, label: str = "Visit") -> str:
+    return (f"<b>{text(patient.name)}</b> · ID {text(patient.id)} · born {long_date(patient.dob)} "
+            f"(age {age_on(patient.dob, day)}) · {label} {long_date(day)}")
+
+
+def _yes_no(value: bool | None, yes: str = "yes", no: str = "no") -> str:
+    return "not recorded" if value is None else yes if value else no
+
+
+def _heading(title: str, styles: Styles) -> Paragraph:
+    return Paragraph(text(title), styles.heading)
+
+
+def _facts(rows: list[tuple[str, str]], styles: Styles) -> Table:
+    """Label-value rows; values are markup (already escaped)."""
+    cells = [[Paragraph(text(label), styles.cell_bold), Paragraph(value, styles.cell)] for label, value in rows]
+    table = Table(cells, colWidths=[1.6 * inch, WIDTH - 1.6 * inch], hAlign="LEFT")
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("TOPPADDING", (0, 0), (-1, -1), 1),
+                               ("BOTTOMPADDING", (0, 0), (-1, -1), 2), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+    return table
+
+
+def _agents_table(patient: Patient, visit: Visit, settings: Settings, styles: Styles) -> list:
+    rows = [["Drug", "Concentration", "Volume", "Dose", "% of reference limit", "MPE"]]
+    for agent in visit.agents:
+        drug = vocab.drugs()[agent.drug]
+        conc = "—"
+        if agent.concentration is not None:
+            value = format_number(agent.concentration.value)
+            conc = f"{value}%" if agent.concentration.unit == "%" else f"{value} mg/mL"
+        share, mpe = "—", "—"
+        if drug.is_local_anesthetic and agent.dose_mg is not None:
+            limit = reference_limit(agent.drug, patient.weight_kg, agent.epinephrine, settings)
+            share = f"{agent.dose_mg / limit.max_mg:.0%} of {limit.max_mg:g} mg ({limit.basis})"
+        if drug.is_steroid:
+            mpe = f"{steroid_mpe([agent]):g} mg"
+        name = agent.drug + (" with epinephrine" if agent.epinephrine else "") + f" ({drug.drug_class})"
+        dose = f"{agent.dose_mg:g} mg" if agent.dose_mg is not None else "—"
+        rows.append([name, conc, f"{format_number(agent.volume_ml)} mL", dose, share, mpe])
+    story = [grid(rows, [1.75 * inch, 1.05 * inch, 0.68 * inch, 0.65 * inch, 2.27 * inch, 0.6 * inch], styles)]
+    doses = anesthetic_doses(visit.agents, patient.weight_kg, settings)
+    if len(doses) > 1:
+        story.append(Paragraph(f"Local anesthetics together: {combined_fraction(doses):.0%} of the combined "
+                               "reference limit (doses add up: Σ dose / limit).", styles.small))
+    if patient.weight_kg is None and doses:
+        story.append(Paragraph("No weight recorded: limits are the absolute maxima.", styles.small))
+    return story
+
+
+def build_visit_summary(patient: Patient, visit: Visit, history: list[Visit], settings: Settings,
+                        clinic: Clinic) -> bytes:
+    styles = make_styles(9.5)
+    page = Page(clinic=clinic.name or "Trigger point injection record", clinic_lines=clinic.contact_line,
+                patient_line=patient_line(patient, visit.date), footer="", page_label="Page {page} of {pages}",
+                size=styles.body.fontSize)
+    story: list = [Paragraph("Trigger Point Injection — Procedure Note", styles.title)]
+
+    risks = [name for name, on in (("anticoagulated", patient.anticoagulated), ("diabetic", patient.diabetic),
+                                   ("pregnant", patient.pregnant)) if on]
+    story.append(_facts([
+        ("Patient", (f"{text(patient.name)} · ID {text(patient.id)} · born {long_date(patient.dob)} · "
+                    f"{text(patient.sex)}")),
+        ("Weight", f"{patient.weight_kg:g} kg" if patient.weight_kg else "not recorded"),
+        ("Allergies", text(", ".join(patient.allergies)) or "none recorded"),
+        ("Risks", ", ".join(risks) or "none recorded"),
+        ("Payer profile", text(payer_profile(patient, settings))),
+        ("Date · clinician", f"{long_date(visit.date)} · {text(visit.clinician or 'not recorded')}"),
+        ("Visit ID", text(visit.id)),
+    ], styles))
+
+    story.append(_heading("Indication and diagnoses (ICD-10-CM)", styles))
+    if visit.diagnoses:
+        story.append(grid([["Code", "Description"]] + [[code, ICD10_DESCRIPTIONS.get(code, "")]
+                                                        for code in visit.diagnoses],
+                          [1.0 * inch, WIDTH - 1.0 * inch], styles))
+    else:
+        story.append(Paragraph("No diagnosis recorded.", styles.warning))
+    story.append(Paragraph(f"<b>Consent:</b> {text(visit.consent or 'not documented')}", styles.body))
+
+    story.append(_heading("Sites", styles))
+    drawing, legend = body_map(visit.sites, width=3.1 * inch, height=2.9 * inch)
+    site_rows = [["#", "Muscle", "Side", "Pts", "Region"]]
+    for number, site in enumerate(visit.sites, start=1):
+        muscle = vocab.muscles()[site.muscle]
+        region = muscle.region + (" · pleura nearby" if muscle.pneumothorax else "")
+        site_rows.append([str(number), site.muscle, site.side, str(site.points), region])
+    sites_table = grid(site_rows, [0.25 * inch, 1.43 * inch, 0.72 * inch, 0.4 * inch, 1.05 * inch], styles)
+    side_by_side = Table([[sites_table, drawing]], colWidths=[3.85 * inch, 3.15 * inch], hAlign="LEFT")
+    side_by_side.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+    story.append(side_by_side)
+
+    story.append(_heading("Agents", styles))
+    if visit.agents:
+        story += _agents_table(patient, visit, settings, styles)
+    else:
+        story.append(Paragraph("No injectate: dry needling.", styles.body))
+
+    story.append(_heading("Technique and response", styles))
+    pct = percent_change(visit.pain_before, visit.pain_after)
+    change = visit.pain_after - visit.pain_before
+    pain = f"{visit.pain_before} → {visit.pain_after} on the 0-10 numeric rating scale ({change:+d} points"
+    pain += f", {pct:+.0f}%; {immpact_category(-pct)})" if pct is not None else "; % not defined from a baseline of 0)"
+    relief = (f"{visit.prior_relief.pct}% for {visit.prior_relief.weeks} weeks" if visit.prior_relief
+              else "not recorded")
+    scores = ", ".join(f"{s.scale} {s.score:g}" for s in visit.functional_scores) or "not recorded"
+    story.append(_facts([
+        ("Needle", text(visit.needle or "not recorded")),
+        ("Guidance", "ultrasound" if visit.ultrasound else "landmark (no ultrasound)"),
+        ("Twitch response", _yes_no(visit.twitch, "local twitch response seen", "none seen")),
+        ("Pain before → after", pain),
+        ("Previous injection", f"relief {text(relief)}"),
+        ("Function", text(scores)),
+        ("Home exercise / rehab", _yes_no(visit.home_exercise, "takes part", "does not take part")),
+        ("Complications", text(", ".join(visit.complications) or "none recorded")),
+        ("Follow-up", long_date(visit.follow_up) if visit.follow_up else "not set"),
+        ("Notes", text(visit.notes or "—")),
+    ], styles))
+
+    story.append(_heading("Billing (CPT)", styles))
+    rule = suggest_cpt(visit.sites, visit.agents, visit.ultrasound).rule
+    story.append(grid([["Code", "Meaning (our wording)"]] + [[code, CPT_WORDING.get(code, "")] for code in visit.cpt],
+                      [1.0 * inch, WIDTH - 1.0 * inch], styles))
+    story.append(Paragraph(f"Rule: {text(rule)}. One 20552/20553 per day; left and right of a muscle count as two.",
+                           styles.small))
+
+    story.append(_heading("Safety checks", styles))
+    if visit.overrides:
+        story.append(grid([["Check overridden", "Reason given"]] + [[o.check, o.reason] for o in visit.overrides],
+                          [2.0 * inch, WIDTH - 2.0 * inch], styles))
+    if visit.warnings:
+        story += [Paragraph(text(w), styles.bullet, bulletText="•") for w in visit.warnings]
+    if not visit.overrides and not visit.warnings:
+        story.append(Paragraph("No warnings.", styles.body))
+    earlier = [v for v in history if v.date < visit.date]
+    if earlier:
+        story.append(Paragraph(f"Previous visits on record: {len(earlier)}; last {long_date(earlier[0].date)}.",
+                               styles.small))
+
+    story.append(_heading("Amendments", styles))
+    if visit.amendments:
+        rows = [["When (UTC)", "By", "Reason", "Changed"]]
+        for amendment in visit.amendments:
+            rows.append([amendment.at.strftime("%Y-%m-%d %H:%M"), amendment.by, amendment.reason,
+                         "; ".join(f"{key}: {_short(change.get('from'))} → {_short(change.get('to'))}"
+                                   for key, change in amendment.changes.items())])
+        story.append(grid(rows, [1.1 * inch, 0.8 * inch, 1.6 * inch, 3.5 * inch], styles))
+    else:
+        story.append(Paragraph("None: this is the record as first logged.", styles.body))
+    recorded = visit.recorded_at.strftime("%Y-%m-%d %H:%M UTC") if visit.recorded_at else "unknown"
+    story += [Spacer(1, 6), Paragraph(f"Logged {recorded} by {text(visit.recorded_by or 'unknown')} with tpi. "
+                                      "Dose limits are reference limits, not evidence-based maxima (ASRA 2020).",
+                                      styles.small)]
+    story.insert(story.index(side_by_side) + 1, Paragraph(text(" · ".join(legend)), styles.small))
+    return render(story, page, styles, title=f"Procedure note {visit.id}", author=clinic.name,
+                  subject=f"Trigger point injection, {visit.date.isoformat()}")
+
+
+def _short(value: object) -> str:
+    """A changed value in a few words: lists of sites and agents by their main word."""
+    if isinstance(value, list):
+        parts = []
+        for item in value:
+            if isinstance(item, dict):
+                main = item.get("muscle") or item.get("drug") or item.get("scale")
+                extra = item.get("side") or (f"{item['volume_ml']:g} mL" if "volume_ml" in item else item.get("score"))
+                parts.append(f"{main} {extra}".strip())
+            else:
+                parts.append(str(item))
+        return ", ".join(parts) or "none"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v}" for k, v in value.items())
+    return "—" if value is None else str(value)
