@@ -2,7 +2,7 @@
 
 Not part of the default pytest run. Run it from a checkout with tpi installed:
 
-    python tests/benchmarks/bench_store.py [--runs 7] [--pdf]
+    python tests/benchmarks/bench_store.py [--runs 7]
 
 It prints, in one run, each figure as a ratio against its floor and goal:
   * `log-visit` and `patient list --json` against the stack's own import floor
@@ -10,8 +10,7 @@ It prints, in one run, each figure as a ratio against its floor and goal:
   * `log-visit` and `visits --patient` on the 50k-visit store against an empty store, goal ≤ 1.25×;
   * peak memory of those commands, goal < 80 MiB;
   * `tpi import` throughput building the 50k store, goal ≥ 5,000 visits/s;
-  * with --pdf: a 100-visit progress review and a handout against the floor with reportlab.platypus,
-    goal ≤ 1.6×.
+  * a 100-visit progress review and a handout against the floor with reportlab.platypus, goal ≤ 1.6×.
 """
 
 from __future__ import annotations
@@ -82,7 +81,6 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--patients", type=int, default=2000)
     parser.add_argument("--visits-each", type=int, default=25)
-    parser.add_argument("--pdf", action="store_true", help="also time the PDF commands")
     args = parser.parse_args()
 
     tpi = tpi_command()
@@ -126,21 +124,20 @@ def main() -> None:
     rows.append(("peak memory (commands above)", f"{max(rss1, rss2, rss3, rss4, rss5, rss6):.0f} MiB",
                  f"import: {import_rss:.0f} MiB", "ok" if max(rss1, rss2, rss4, rss6) < 80 else "MISSED"))
 
-    if args.pdf:
-        pdf_floor, _ = measure(PDF_FLOOR, env, args.runs)
-        rows.append(("import floor with reportlab.platypus", f"{pdf_floor * 1000:.0f} ms", "", ""))
-        review_env = {**env, "TPI_STORE": str(work / "review")}
-        review_source = work / "review.jsonl"
-        write_history(review_source, 1, 100, seed=5)
-        subprocess.run([*tpi, "import", str(review_source)], env=review_env, check=True, capture_output=True)
-        count = len(json.loads(subprocess.run([*tpi, "visits", "--json"], env=review_env, check=True,
-                                              capture_output=True).stdout))
-        review, rss7 = measure([*tpi, "report", "--patient", "P00001", "-o", str(work / "review.pdf")],
-                               review_env, args.runs)
-        handout, rss8 = measure([*tpi, "handout", "--patient", "P00001", "-o", str(work / "handout.pdf")],
-                                review_env, args.runs)
-        ratio_row(f"progress review ({count} visits) / floor+reportlab", review, pdf_floor, 1.6, rss7)
-        ratio_row("handout / floor+reportlab", handout, pdf_floor, 1.6, rss8)
+    pdf_floor, _ = measure(PDF_FLOOR, env, args.runs)
+    rows.append(("import floor with reportlab.platypus", f"{pdf_floor * 1000:.0f} ms", "", ""))
+    review_env = {**env, "TPI_STORE": str(work / "review")}
+    review_source = work / "review.jsonl"
+    write_history(review_source, 1, 100, seed=5)
+    subprocess.run([*tpi, "import", str(review_source)], env=review_env, check=True, capture_output=True)
+    count = len(json.loads(subprocess.run([*tpi, "visits", "--json"], env=review_env, check=True,
+                                          capture_output=True).stdout))
+    review, rss7 = measure([*tpi, "report", "--patient", "P00001", "-o", str(work / "review.pdf")],
+                           review_env, args.runs)
+    handout, rss8 = measure([*tpi, "handout", "--patient", "P00001", "-o", str(work / "handout.pdf")],
+                            review_env, args.runs)
+    ratio_row(f"progress review ({count} visits) / floor+reportlab", review, pdf_floor, 1.6, rss7)
+    ratio_row("handout / floor+reportlab", handout, pdf_floor, 1.6, rss8)
 
     width = max(len(r[0]) for r in rows)
     print(f"tpi benchmark ({args.patients:,} patients × {args.visits_each} visits, median of {args.runs} runs)")

@@ -59,7 +59,28 @@ def demo(
     from tpi_cli.cli.visit import visit_rows
 
     console.table("Latest visits in the demo store", *visit_rows(store.visits()[:8]))
-    console.info(f"Try: tpi --store {root} patient list\n     tpi --store {root} visit show P00001-V5")
+    written = _sample_documents(store, out)
+    console.info("Sample PDFs:\n" + "\n".join(f"  {path}" for path in written))
+    latest = store.visits(SAMPLE_PATIENT)[0].id
+    console.info(f"Try: tpi --store {root} patient list\n     tpi --store {root} visit show {latest}")
+
+
+SAMPLE_PATIENT = "P00001"
+
+
+def _sample_documents(store, out: Path) -> list[Path]:
+    """A handout in English and Spanish, a visit summary and a progress review of one demo patient."""
+    from tpi_cli import documents
+    from tpi_cli.files import write_output
+
+    latest = store.visits(SAMPLE_PATIENT)[0]
+    made = [
+        documents.handout(store, visit_id=latest.id, lang="en"),
+        documents.handout(store, visit_id=latest.id, lang="es"),
+        documents.visit_summary(store, latest.id),
+        documents.progress_review(store, SAMPLE_PATIENT),
+    ]
+    return [write_output(doc.data, out / doc.default_name, doc.default_name) for doc in made]
 
 
 def register(app: typer.Typer) -> None:

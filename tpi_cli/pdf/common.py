@@ -121,7 +121,7 @@ def make_styles(size: float) -> Styles:
                                leading=size * 1.45, textColor=ACCENT, spaceBefore=size * 0.6,
                                spaceAfter=size * 0.25, keepWithNext=1),
         bullet=ParagraphStyle("bullet", parent=body, leftIndent=size * 1.2, bulletIndent=size * 0.3,
-                              spaceAfter=size * 0.15),
+                              bulletFontName=FONT, bulletFontSize=size, spaceAfter=size * 0.15),
         cell=ParagraphStyle("cell", parent=body, fontSize=size * 0.9, leading=size * 1.1, spaceAfter=0),
         cell_bold=ParagraphStyle("cell_bold", parent=body, fontName=FONT_BOLD, fontSize=size * 0.9,
                                  leading=size * 1.1, spaceAfter=0),
