@@ -101,7 +101,7 @@ def test_spanish_handout_has_the_same_content_and_reads_easily(tpi, tmp_path, cl
     add_patient(tpi, "P2", "Zofia Łukasiewicz", "--diabetic", "--anticoagulated")
     log(tpi, "P2", "--site", "upper trapezius:left:2", "--agent", "lidocaine 1% 3 mL",
         "--agent", "triamcinolone 40 mg/mL 0.5 mL", "--follow-up", "2026-12-14")
-    path, text = handout(tpi, tmp_path, "--patient", "P2", "--lang", "es")
+    _, text = handout(tpi, tmp_path, "--patient", "P2", "--lang", "es")
     for phrase in ("lidocaína", "triamcinolona", "esteroide", "azúcar", "pulmones", "911", "Diario del dolor",
                    "14 de diciembre de 2026", "parte de arriba del hombro", "(555) 010-2000"):
         assert phrase in text, phrase
@@ -114,7 +114,7 @@ def test_large_print_is_bigger_type(tpi, tmp_path, clinic):
     add_patient(tpi)
     log(tpi, "P1", "--site", "QL:left:3", "--agent", "lidocaine 1% 3 mL")
     regular, _ = handout(tpi, tmp_path, "--patient", "P1", name="r.pdf")
-    large, text = handout(tpi, tmp_path, "--patient", "P1", "--large-print", name="l.pdf")
+    large, _ = handout(tpi, tmp_path, "--patient", "P1", "--large-print", name="l.pdf")
     assert pages(large) > pages(regular)
     sizes = []
     PdfReader(str(large)).pages[0].extract_text(

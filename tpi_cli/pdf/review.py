@@ -68,7 +68,7 @@ def pain_chart(visits: list[Visit], width: float = WIDTH, height: float = 2.1 * 
     plot.xValueAxis.valueMin, plot.xValueAxis.valueMax = low, high
     span = max(high - low, 1)
     plot.xValueAxis.valueSteps = sorted({low + round(span * i / 5) for i in range(6)})
-    plot.xValueAxis.labelTextFormat = lambda value: dt.date.fromordinal(int(value)).strftime("%b %-d %y")
+    plot.xValueAxis.labelTextFormat = lambda value: f"{dt.date.fromordinal(int(value)):%b %y}"
     plot.yValueAxis.valueMin, plot.yValueAxis.valueMax, plot.yValueAxis.valueStep = 0, 10, 2
     for axis in (plot.xValueAxis, plot.yValueAxis):
         axis.labels.fontName, axis.labels.fontSize, axis.labels.fillColor = FONT, 7, MUTED
@@ -157,7 +157,8 @@ def build_progress_review(patient: Patient, visits: list[Visit], every: list[Vis
         summary.append(f"{stats.responders} of {stats.defined} visits ({stats.share:.0%}) reached ≥ 30% and "
                        "≥ 2 points.")
     relief = sustained_relief([v for v in every if v.date <= until])
-    relief_in_period = [r for r in relief if r.visit in visits]
+    in_period = {v.id for v in visits}
+    relief_in_period = [r for r in relief if r.visit.id in in_period]
     held = [r.relief_pct for r in relief_in_period if r.relief_pct is not None]
     if held:
         average = sum(held) / len(held)
@@ -216,8 +217,7 @@ def build_progress_review(patient: Patient, visits: list[Visit], every: list[Vis
         ])
     story += [Paragraph("Visits", styles.heading),
               grid(rows, [0.72 * inch, 1.34 * inch, 0.46 * inch, 1.1 * inch, 0.36 * inch, 0.62 * inch, 0.42 * inch,
-                          0.56 * inch, 0.54 * inch, 0.34 * inch, 0.48 * inch], make_styles(7.2),
-                   extra=[("LEFTPADDING", (0, 0), (-1, -1), 2.5), ("RIGHTPADDING", (0, 0), (-1, -1), 2.5)])]
+                          0.56 * inch, 0.54 * inch, 0.34 * inch, 0.48 * inch], make_styles(7.2), padding=2.5)]
     complications = [(v.date, c) for v in visits for c in v.complications]
     if complications:
         story.append(Paragraph("Complications: " + text("; ".join(f"{_short_date(d)} {c}" for d, c in complications)),
