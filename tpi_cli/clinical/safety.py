@@ -60,13 +60,15 @@ def check_anesthetic_dose(patient: Patient, visit: Visit, settings: Settings) ->
         )
     total = combined_fraction(doses)
     weight = f" for {patient.weight_kg:g} kg" if patient.weight_kg is not None else ""
+    sources = "; ".join(dict.fromkeys(vocab.drugs()[d.drug].source for d in doses))
     if len(doses) == 1:
         dose = doses[0]
-        figures = f"{dose.label} {dose.dose_mg:g} mg is {total:.0%} of {dose.limit.max_mg:g} mg max{weight}" \
-                  f" ({dose.limit.basis})"
+        figures = (f"{dose.label} {dose.dose_mg:g} mg is {total:.0%} of {dose.limit.max_mg:g} mg max{weight}"
+                   f" ({dose.limit.basis}; reference limit from {sources})")
     else:
         parts = " + ".join(f"{d.label} {d.dose_mg:g} mg ({d.fraction:.0%} of {d.limit.max_mg:g} mg)" for d in doses)
-        figures = f"{parts} = {total:.0%} of the combined reference limit{weight}"
+        figures = (f"{parts} = {total:.0%} of the combined reference limit{weight} (doses add up; limits from "
+                   f"{sources})")
     refuse_at = settings["limits.anesthetic_refuse_pct"] / 100
     warn_at = settings["limits.anesthetic_warn_pct"] / 100
     if total > refuse_at + 1e-9:
@@ -180,7 +182,7 @@ def check_payer(patient: Patient, visit: Visit, recent: Sequence[Visit], setting
     result = Assessment()
     profile = payer_profile(patient, settings)
     rules = settings.payer(profile)
-    name = "Medicare" if profile == "medicare" else profile
+    name = "Medicare (LCD 2024)" if profile == "medicare" else f"{profile} payer profile"
 
     if any(v.date == visit.date for v in recent):
         result.warnings.append(

@@ -151,12 +151,14 @@ def drug_names_matching(text: str) -> frozenset[str]:
     key = _key(text)
     if key in _drug_names():
         return frozenset({_drug_names()[key]})
-    classes = {"amide": "amide", "amides": "amide", "ester": "ester", "esters": "ester",
-               "steroid": "steroid", "steroids": "steroid", "corticosteroid": "steroid",
-               "corticosteroids": "steroid"}
-    for word, drug_class in classes.items():
-        if word in key.split():
-            return frozenset(d.name for d in drugs().values() if d.drug_class == drug_class)
+    classes = {"amide": ("amide",), "amides": ("amide",), "ester": ("ester",), "esters": ("ester",),
+               "steroid": ("steroid",), "steroids": ("steroid",), "corticosteroid": ("steroid",),
+               "corticosteroids": ("steroid",), "anesthetic": ("amide", "ester"),
+               "anesthetics": ("amide", "ester"), "anaesthetic": ("amide", "ester"),
+               "anaesthetics": ("amide", "ester")}
+    for word in key.split():
+        if word in classes:
+            return frozenset(d.name for d in drugs().values() if d.drug_class in classes[word])
     return frozenset(
         d.name for d in drugs().values() if key and (d.name in key or any(_key(b) in key for b in d.brands))
     )
