@@ -212,3 +212,20 @@ def test_amend_recomputes_doses_and_needs_a_reason(tpi, log, patient):
     assert blank.exit_code == 2 and "reason" in blank.stderr
     same = tpi("visit", "amend", record["id"], "--reason", "typo", "--pain-after", "2")
     assert same.exit_code == 2 and "nothing changed" in same.stderr
+
+
+@pytest.mark.parametrize(("reason", "code", "saved"), [("allergist cleared it", 0, 1), ("", 1, 0)])
+def test_guided_entry_asks_for_an_override_reason_instead_of_losing_the_answers(tpi, monkeypatch, reason, code,
+                                                                                saved):
+    monkeypatch.setattr(visit_cli, "stdin_is_terminal", lambda: True)
+    tpi("patient", "add", "--id", "P5", "--name", "A", "--dob", "1990-01-01", "--weight-kg", "60",
+        "--allergy", "Marcaine")
+    answers = "P404\nP5\nQL:left\n\nbupivacaine 0.25% 3 mL\n\n8\n3\n" + reason + "\n"
+    result = tpi("log-visit", "--consent", "verbal", input=answers)
+    assert result.exit_code == code, result.stderr
+    assert "no patient with id 'P404'" in result.stderr
+    assert "refused" in result.stderr and "allergy" in result.stderr
+    visits = json.loads(tpi("visits", "--json").stdout)
+    assert len(visits) == saved
+    if saved:
+        assert visits[0]["overrides"] == [{"check": "allergy", "reason": "allergist cleared it"}]

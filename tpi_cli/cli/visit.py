@@ -12,7 +12,7 @@ import typer
 
 from tpi_cli.cli import console
 from tpi_cli.cli.context import open_store
-from tpi_cli.errors import InputError, StoreError
+from tpi_cli.errors import InputError, RefusedError, StoreError
 
 if TYPE_CHECKING:
     from tpi_cli.models import Visit
@@ -118,11 +118,11 @@ def _ask(label: str, parse, default: str | None = None):
             console.stderr.print(f"[red]{console.escape(str(error))}[/]")
 
 
-def _ask_many(label: str, parse, required: bool) -> list[str]:
+def _ask_many(label: str, more: str, parse, required: bool) -> list[str]:
+    """Ask for LABEL until a blank answer; MORE is the label once one was given."""
     values: list[str] = []
     while True:
-        hint = " (blank when done)" if values or not required else ""
-        answer = typer.prompt(f"{label}{hint}", default="", show_default=False).strip()
+        answer = typer.prompt(more if values else label, default="", show_default=False).strip()
         if not answer:
             if values or not required:
                 return values
@@ -146,13 +146,16 @@ def stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
 
-def _patient_id(text: str) -> str:
-    if not text.strip():
+def _known_patient(store, text: str) -> str:
+    patient_id = text.strip()
+    if not patient_id:
         raise ValueError("give the patient's id, e.g. P001")
-    return text.strip()
+    if not any(doc["id"] == patient_id for doc in store.patient_records()):
+        raise ValueError(f"no patient with id {patient_id!r}; add one first with `tpi patient add`")
+    return patient_id
 
 
-def prompt_missing(patient: str | None, site: list[str] | None, agent: list[str] | None,
+def prompt_missing(store, patient: str | None, site: list[str] | None, agent: list[str] | None,
                    pain_before: int | None, pain_after: int | None) -> tuple:
     """Ask for the required values that were not given, when a person is at the terminal."""
     from tpi_cli.parsing import parse_agent, parse_site
@@ -165,12 +168,13 @@ def prompt_missing(patient: str | None, site: list[str] | None, agent: list[str]
         raise InputError(f"missing {', '.join(missing)}; give the flags (or run in a terminal to be asked)")
     console.info("[bold]Log a visit[/] — answer the questions; Ctrl-C to stop without saving.")
     if patient is None:
-        patient = _ask("Patient id", _patient_id)
+        patient = _ask("Patient id", lambda text: _known_patient(store, text))
     if not site:
-        site = _ask_many("Site (muscle:side:points, e.g. upper trapezius:left:2)", parse_site, required=True)
+        site = _ask_many("Site (muscle:side:points, e.g. upper trapezius:left:2)",
+                         "Another site (blank when done)", parse_site, required=True)
         if agent is None:
-            agent = _ask_many("Agent (e.g. lidocaine 1% 3 mL; blank for dry needling)", parse_agent,
-                              required=False)
+            agent = _ask_many("Agent (e.g. lidocaine 1% 3 mL; blank: none, dry needling)",
+                              "Another agent (blank when done)", parse_agent, required=False)
     if pain_before is None:
         pain_before = _ask("Pain before (0-10)", _pain)
     if pain_after is None:
@@ -285,13 +289,15 @@ def log_visit(
     from tpi_cli.workflow import validated
 
     store = open_store()
+    asked = False
     if from_file is not None:
         data = _read_visit_file(from_file)
         if override_reason is not None:
             data["override_reason"] = override_reason
     else:
-        patient, site, agent, pain_before, pain_after = prompt_missing(patient, site, agent, pain_before,
-                                                                       pain_after)
+        given = (patient, site, agent, pain_before, pain_after)
+        patient, site, agent, pain_before, pain_after = prompt_missing(store, *given)
+        asked = given != (patient, site, agent, pain_before, pain_after)
         data = {"patient_id": patient, "date": dt.date.today().isoformat(), "agents": [],
                 **visit_fields(date=date, site=site, agent=agent, pain_before=pain_before, pain_after=pain_after,
                                dx=dx, ultrasound=ultrasound, needle=needle, twitch=twitch,
@@ -301,7 +307,19 @@ def log_visit(
                                home_exercise=home_exercise, consent=consent)}
         if override_reason is not None:
             data["override_reason"] = override_reason
-    visit = log(store, validated(VisitInput, data, "visit"))
+    entered = validated(VisitInput, data, "visit")
+    try:
+        visit = log(store, entered)
+    except RefusedError as refusal:
+        if not asked:
+            raise
+        # A person answering questions should not lose them all to a refusal: ask whether to override.
+        console.stderr.print(f"[bold red]{console.escape(str(refusal))}[/]")
+        reason = typer.prompt("Override reason (blank to cancel; nothing is saved)", default="",
+                              show_default=False).strip()
+        if not reason:
+            raise typer.Exit(code=RefusedError.exit_code) from None
+        visit = log(store, entered.model_copy(update={"override_reason": reason}))
     if as_json:
         console.print_json(visit)
     else:
