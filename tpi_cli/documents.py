@@ -83,3 +83,40 @@ def progress_review(store: Store, patient_id: str, since: dt.date | None = None,
     data = build_progress_review(patient, list(reversed(chosen)), list(reversed(every)), settings,
                                  _clinic(settings), since=since, until=end)
     return Document(data, f"{patient.id}-{end.isoformat()}-review.pdf")
+
+
+def _selection(store: Store, patient_id: str | None, since: dt.date | None,
+               until: dt.date | None) -> tuple[list[Patient], list[Visit]]:
+    """Patients and their visits (oldest first) for an export; with a period, only patients seen in it."""
+    if since and until and since > until:
+        raise InputError(f"--since {since.isoformat()} is after --until {until.isoformat()}")
+    if patient_id is not None:
+        patients = [require_patient(store, patient_id)]
+    else:
+        patients = store.patients()
+    visits = [v for p in patients for v in reversed(store.visits(p.id))
+              if (since is None or v.date >= since) and (until is None or v.date <= until)]
+    if since or until:
+        seen = {v.patient_id for v in visits}
+        patients = [p for p in patients if p.id in seen or p.id == patient_id]
+    return patients, visits
+
+
+def fhir_export(store: Store, patient_id: str | None = None, since: dt.date | None = None,
+                until: dt.date | None = None) -> bytes:
+    """One FHIR R4 Bundle (collection) of the selected patients and visits, validated."""
+    from tpi_cli.exports import fhir
+    from tpi_cli.workflow import now
+
+    patients, visits = _selection(store, patient_id, since, until)
+    return fhir.render(fhir.build_bundle(patients, visits, now=now()))
+
+
+def csv_export(store: Store, patient_id: str | None = None, since: dt.date | None = None,
+               until: dt.date | None = None) -> bytes:
+    """One CSV row per selected visit, with the patient's columns."""
+    from tpi_cli.exports import spreadsheet
+
+    patients, visits = _selection(store, patient_id, since, until)
+    by_id = {p.id: p for p in patients}
+    return spreadsheet.render([spreadsheet.row(by_id[v.patient_id], v) for v in visits])

@@ -121,15 +121,23 @@ def parse_agent(text: str) -> AgentInput:
         raise ValueError(f"agent {text!r}: " + "; ".join(problems(error))) from None
 
 
-def format_agent(agent: AgentInput) -> str:
+def format_concentration(concentration: Concentration) -> str:
+    value = format_number(concentration.value)
+    return f"{value}%" if concentration.unit == "%" else f"{value} mg/mL"
+
+
+def format_medication(agent: AgentInput) -> str:
+    """The medication without its volume: 'lidocaine 1% with epinephrine'."""
     parts = [agent.drug]
     if agent.concentration is not None:
-        value = format_number(agent.concentration.value)
-        parts.append(f"{value}%" if agent.concentration.unit == "%" else f"{value} mg/mL")
+        parts.append(format_concentration(agent.concentration))
     if agent.epinephrine:
         parts.append("with epinephrine")
-    parts.append(f"{format_number(agent.volume_ml)} mL")
     return " ".join(parts)
+
+
+def format_agent(agent: AgentInput) -> str:
+    return f"{format_medication(agent)} {format_number(agent.volume_ml)} mL"
 
 
 def parse_function_score(text: str) -> FunctionalScore:

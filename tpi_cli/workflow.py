@@ -255,8 +255,13 @@ def read_json_lines(path: Path) -> list[tuple[int, Any]]:
 
 
 def import_file(store: Store, path: Path, user: str | None = None) -> ImportResult:
+    """Import a JSON Lines file of input records, or a CSV that `tpi export csv` wrote."""
     with bulk_work():
-        return import_records(store, read_json_lines(path), user)
+        if path.suffix.lower() == ".csv":
+            patients, visits = _csv_entries(path)
+        else:
+            patients, visits = _json_lines_entries(read_json_lines(path))
+        return _import(store, patients, visits, user)
 
 
 def import_records(store: Store, records: list[tuple[int, dict[str, Any]]], user: str | None = None) -> ImportResult:
@@ -265,29 +270,72 @@ def import_records(store: Store, records: list[tuple[int, dict[str, Any]]], user
     RECORDS are (line number, record) pairs. Errors name the line.
     """
     with bulk_work():
-        return _import_records(store, records, user)
+        return _import(store, *_json_lines_entries(records), user)
 
 
-def _import_records(store: Store, records: list[tuple[int, dict[str, Any]]], user: str | None) -> ImportResult:
-    patients: dict[str, tuple[int, Patient]] = {}
-    entries: list[tuple[int, VisitInput]] = []
+@dataclass
+class _VisitEntry:
+    line: int
+    entered: VisitInput
+    restored: dict[str, Any] | None = None  # id, warnings, overrides, amendments… of an exported record
+
+
+def _json_lines_entries(records: list[tuple[int, Any]]) -> tuple[list[tuple[int, Patient]], list[_VisitEntry]]:
+    patients: list[tuple[int, Patient]] = []
+    visits: list[_VisitEntry] = []
     for line, record in records:
         if not isinstance(record, dict):
             raise InputError(f"line {line}: expected a JSON object")
         kind = record_kind(record)
         data = {k: v for k, v in record.items() if k != "type"}
         if kind == "patient":
-            patient = _validated_line(Patient, data, line)
-            if patient.id in patients:
-                raise InputError(f"line {line}: id: patient {patient.id} is also on line {patients[patient.id][0]}")
-            patients[patient.id] = (line, patient)
+            patients.append((line, _validated_line(Patient, data, line)))
         elif kind == "visit":
-            entries.append((line, _validated_line(VisitInput, data, line)))
+            visits.append(_VisitEntry(line, _validated_line(VisitInput, data, line)))
         else:
             raise InputError(
                 f"line {line}: cannot tell a patient from a visit; a visit has patient_id, a patient has name "
                 "and dob (or give \"type\")"
             )
+    return patients, visits
+
+
+def _csv_entries(path: Path) -> tuple[list[tuple[int, Patient]], list[_VisitEntry]]:
+    from tpi_cli.exports import spreadsheet
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"import: {path} does not exist") from None
+    except UnicodeDecodeError:
+        raise InputError(f"import: {path} is not UTF-8 text") from None
+    except OSError as error:
+        raise StoreError(f"cannot read {path}: {error.strerror or error}") from None
+    try:
+        rows = spreadsheet.read(text)
+    except ValueError as error:
+        raise InputError(f"import: {path}: {error}") from None
+    if not rows:
+        raise InputError(f"import: {path} holds no rows")
+    patients: list[tuple[int, Patient]] = []
+    visits: list[_VisitEntry] = []
+    for line, cells in rows:
+        try:
+            patient, visit, restored = spreadsheet.read_row(cells)
+        except ValueError as error:
+            raise InputError(f"line {line}: {error}") from None
+        patients.append((line, _validated_line(Patient, patient, line)))
+        visits.append(_VisitEntry(line, _validated_line(VisitInput, visit, line), restored))
+    return patients, visits
+
+
+def _import(store: Store, patient_lines: list[tuple[int, Patient]], entries: list[_VisitEntry],
+            user: str | None) -> ImportResult:
+    patients: dict[str, tuple[int, Patient]] = {}
+    for line, patient in patient_lines:
+        if patient.id in patients and patients[patient.id][1] != patient:
+            raise InputError(f"line {line}: patient {patient.id} differs from line {patients[patient.id][0]}")
+        patients.setdefault(patient.id, (line, patient))
 
     with store.transaction():
         known = {p.id: p for p in store.patients()}
@@ -305,38 +353,69 @@ def _import_records(store: Store, records: list[tuple[int, dict[str, Any]]], use
             new_patients.append(patient)
             known[patient_id] = patient
 
-        for line, entered in entries:
-            if entered.patient_id not in known:
-                raise InputError(f"line {line}: patient_id: no patient {entered.patient_id!r} in the store or the file")
+        for entry in entries:
+            if entry.entered.patient_id not in known:
+                raise InputError(
+                    f"line {entry.line}: patient_id: no patient {entry.entered.patient_id!r} in the store or the file"
+                )
 
         settings = Settings(store.settings())
         # Checked in date order, each visit needs only its patient's visits of the trailing year:
         # keep that window per patient instead of rescanning the whole history each time.
         windows: dict[str, list[Visit]] = {}
         numbers: dict[str, int] = {}
+        taken: dict[str, set[str]] = {}
         new_visits = []
         stamp, who = now(), user or current_user()
-        for line, entered in sorted(entries, key=lambda item: (item[1].date, item[0])):
-            pid = entered.patient_id
+        for entry in sorted(entries, key=lambda e: (e.entered.date, e.line)):
+            pid = entry.entered.patient_id
             if pid not in windows:
                 stored = store.visits(pid)
                 windows[pid] = stored
+                taken[pid] = {v.id for v in stored}
                 numbers[pid] = split_visit_id(next_visit_id(pid, stored))[1]
-            start = entered.date - YEAR
+            start = entry.entered.date - YEAR
             window = windows[pid] = [v for v in windows[pid] if v.date > start]
             try:
-                visit = build_visit(
-                    known[pid], entered, window, settings,
-                    visit_id=format_visit_id(pid, numbers[pid]), recorded_at=stamp, recorded_by=who,
-                )
-                numbers[pid] += 1
+                visit = _entry_visit(entry, known[pid], window, settings, numbers, taken, stamp, who)
             except RefusedError as error:
-                raise RefusedError(f"line {line}: {error}") from None
+                raise RefusedError(f"line {entry.line}: {error}") from None
             window.append(visit)
             new_visits.append(visit)
 
         store.write_batch(new_patients, new_visits)
     return ImportResult(patients=len(new_patients), visits=len(new_visits), skipped_patients=skipped)
+
+
+def _entry_visit(entry: _VisitEntry, patient: Patient, window: list[Visit], settings: Settings,
+                 numbers: dict[str, int], taken: dict[str, set[str]], stamp: dt.datetime, who: str) -> Visit:
+    """The stored visit for ENTRY: a new id, or the id and history of an exported record."""
+    pid = patient.id
+    restored = entry.restored
+    if restored is None:
+        visit = build_visit(patient, entry.entered, window, settings,
+                            visit_id=format_visit_id(pid, numbers[pid]), recorded_at=stamp, recorded_by=who)
+        numbers[pid] += 1
+        taken[pid].add(visit.id)
+        return visit
+    parts = split_visit_id(restored["id"])
+    if parts is None or parts[0] != pid:
+        raise InputError(f"line {entry.line}: visit_id: {restored['id']!r} is not a visit id of patient {pid}")
+    if restored["id"] in taken[pid]:
+        raise InputError(f"line {entry.line}: visit_id: {restored['id']} is already in the store or the file")
+    overrides = [validated(Override, o, f"line {entry.line}: overrides") for o in restored["overrides"]]
+    amendments = [validated(Amendment, a, f"line {entry.line}: amendments") for a in restored["amendments"]]
+    try:
+        recorded_at = dt.datetime.fromisoformat(restored["recorded_at"]) if restored["recorded_at"] else stamp
+    except ValueError:
+        raise InputError(f"line {entry.line}: recorded_at: {restored['recorded_at']!r} is not a date and time") from None
+    visit = build_visit(patient, entry.entered, window, settings, visit_id=restored["id"], recorded_at=recorded_at,
+                        recorded_by=restored["recorded_by"] or who, earlier_overrides=overrides)
+    numbers[pid] = max(numbers[pid], parts[1] + 1)
+    taken[pid].add(visit.id)
+    # an export is restored as it was recorded: its warnings, overrides and amendments
+    return visit.model_copy(update={"warnings": restored["warnings"], "overrides": overrides,
+                                    "amendments": amendments})
 
 
 def _validated_line(model: type, data: dict[str, Any], line: int):

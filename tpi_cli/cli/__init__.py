@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 
 from tpi_cli import __version__
-from tpi_cli.cli import config, data, demo, documents, patient, visit
+from tpi_cli.cli import config, data, demo, documents, exports, patient, visit
 from tpi_cli.cli.context import state
 
 app = typer.Typer(
@@ -58,6 +58,7 @@ def main_options(
 patient.register(app)
 visit.register(app)
 documents.register(app)
+exports.register(app)
 data.register(app)
 config.register(app)
 demo.register(app)

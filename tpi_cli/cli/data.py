@@ -13,12 +13,12 @@ from tpi_cli.cli.context import open_store
 
 @console.friendly
 def import_file(
-    path: Annotated[Path, typer.Argument(help="A .jsonl file of patient and visit input records.",
-                                         metavar="FILE")],
+    path: Annotated[Path, typer.Argument(help="A .jsonl file of patient and visit input records, or a .csv "
+                                         "that `tpi export csv` wrote.", metavar="FILE")],
 ) -> None:
     """Import patients and visits. Every line is checked first; then all are written, or none.
 
-    Example: tpi import clinic-history.jsonl
+    Example: tpi import clinic-history.jsonl        tpi import visits-2026.csv
     """
     from tpi_cli.workflow import import_file as import_into
 

@@ -13,7 +13,7 @@ from tpi_cli.clinical.doses import anesthetic_doses, combined_fraction, referenc
 from tpi_cli.clinical.outcomes import immpact_category, percent_change
 from tpi_cli.clinical.safety import payer_profile
 from tpi_cli.models import Patient, Visit
-from tpi_cli.parsing import format_number
+from tpi_cli.parsing import format_concentration, format_number
 from tpi_cli.pdf.bodymap import body_map
 from tpi_cli.pdf.common import Clinic, Page, Styles, grid, long_date, make_styles, render, text
 from tpi_cli.settings import Settings
@@ -52,10 +52,7 @@ def _agents_table(patient: Patient, visit: Visit, settings: Settings, styles: St
     rows = [["Drug", "Concentration", "Volume", "Dose", "% of reference limit", "MPE"]]
     for agent in visit.agents:
         drug = vocab.drugs()[agent.drug]
-        conc = "—"
-        if agent.concentration is not None:
-            value = format_number(agent.concentration.value)
-            conc = f"{value}%" if agent.concentration.unit == "%" else f"{value} mg/mL"
+        conc = format_concentration(agent.concentration) if agent.concentration is not None else "—"
         share, mpe = "—", "—"
         if drug.is_local_anesthetic and agent.dose_mg is not None:
             limit = reference_limit(agent.drug, patient.weight_kg, agent.epinephrine, settings)

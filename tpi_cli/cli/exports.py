@@ -1,0 +1,64 @@
+"""`tpi export fhir|csv`: hand visits to the EHR and to spreadsheets."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tpi_cli.cli import console
+from tpi_cli.cli.context import open_store
+from tpi_cli.cli.documents import _date
+
+export_app = typer.Typer(help="Export visits: FHIR R4 for the EHR, CSV for spreadsheets.", no_args_is_help=True)
+
+PatientOpt = Annotated[str | None, typer.Option("--patient", help="Only this patient.")]
+SinceOpt = Annotated[str | None, typer.Option("--since", help="Visits from this date (YYYY-MM-DD).")]
+UntilOpt = Annotated[str | None, typer.Option("--until", help="Visits up to this date (YYYY-MM-DD).")]
+
+
+def _out(help_text: str):
+    return Annotated[str, typer.Option("-o", "--output", help=help_text)]
+
+
+def _write(data: bytes, output: str) -> None:
+    if output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    from tpi_cli.files import write_output
+
+    path = write_output(data, Path(output), Path(output).name)
+    console.info(f"Wrote {path}")
+
+
+@export_app.command("fhir")
+@console.friendly
+def fhir(output: _out("FILE.json to write (replacing it), or - for stdout."), patient: PatientOpt = None,
+         since: SinceOpt = None, until: UntilOpt = None) -> None:
+    """Write one FHIR R4 Bundle of patients, encounters, procedures, medications and pain scores.
+
+    Example: tpi export fhir --patient P001 --since 2026-01-01 -o p001.json
+    """
+    from tpi_cli.documents import fhir_export
+
+    _write(fhir_export(open_store(), patient, _date("--since", since), _date("--until", until)), output)
+
+
+@export_app.command("csv")
+@console.friendly
+def csv(output: _out("FILE.csv to write (replacing it), or - for stdout."), patient: PatientOpt = None,
+        since: SinceOpt = None, until: UntilOpt = None) -> None:
+    """Write one CSV row per visit (UTF-8), with the patient's columns; `tpi import` reads it back.
+
+    Example: tpi export csv --since 2026-01-01 -o visits-2026.csv
+    """
+    from tpi_cli.documents import csv_export
+
+    _write(csv_export(open_store(), patient, _date("--since", since), _date("--until", until)), output)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(export_app, name="export")
