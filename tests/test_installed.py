@@ -17,7 +17,7 @@ pytestmark = pytest.mark.skipif(TPI is None, reason="the tpi command is not inst
 
 def run(*args: str, store: Path, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "TPI_STORE": str(store), "NO_COLOR": "1"}
-    return subprocess.run([TPI, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120,
+    return subprocess.run([TPI, *args], check=False, env=env, cwd=cwd, capture_output=True, text=True, timeout=120,
                           stdin=subprocess.DEVNULL)
 
 

@@ -68,3 +68,17 @@ def write_output(data: bytes, chosen: Path | None, default_name: str) -> Path:
         raise StoreError(f"cannot write {target}: the folder {target.parent} does not exist")
     write_private_file(target, data)
     return target
+
+
+def read_text_file(path: Path, what: str, encoding: str = "utf-8") -> str:
+    """The text of a file the user named; bad input (exit 2) when missing or not UTF-8, exit 3 when unreadable."""
+    from tpi_cli.errors import InputError
+
+    try:
+        return path.read_text(encoding=encoding)
+    except FileNotFoundError:
+        raise InputError(f"{what}: {path} does not exist") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{what}: {path} is not UTF-8 text") from None
+    except OSError as error:
+        raise StoreError(f"cannot read {path}: {error.strerror or error}") from None

@@ -20,7 +20,8 @@ from pydantic import ValidationError
 
 from tpi_cli.clinical.coding import suggest_cpt
 from tpi_cli.clinical.safety import YEAR, assess
-from tpi_cli.errors import InputError, RefusedError, StoreError
+from tpi_cli.errors import InputError, RefusedError
+from tpi_cli.files import read_text_file
 from tpi_cli.models import (
     Agent,
     Amendment,
@@ -233,14 +234,7 @@ def bulk_work() -> Iterator[None]:
 
 def read_json_lines(path: Path) -> list[tuple[int, Any]]:
     """(line number, record) for each non-blank line of a JSON Lines file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"import: {path} does not exist") from None
-    except UnicodeDecodeError:
-        raise InputError(f"import: {path} is not UTF-8 text") from None
-    except OSError as error:
-        raise StoreError(f"cannot read {path}: {error.strerror or error}") from None
+    text = read_text_file(path, "import")
     records = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -303,14 +297,7 @@ def _json_lines_entries(records: list[tuple[int, Any]]) -> tuple[list[tuple[int,
 def _csv_entries(path: Path) -> tuple[list[tuple[int, Patient]], list[_VisitEntry]]:
     from tpi_cli.exports import spreadsheet
 
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"import: {path} does not exist") from None
-    except UnicodeDecodeError:
-        raise InputError(f"import: {path} is not UTF-8 text") from None
-    except OSError as error:
-        raise StoreError(f"cannot read {path}: {error.strerror or error}") from None
+    text = read_text_file(path, "import", encoding="utf-8-sig")
     try:
         rows = spreadsheet.read(text)
     except ValueError as error:

@@ -23,6 +23,7 @@ DEMO_SETTINGS = {
 
 
 def _fresh_demo_store(out: Path) -> Path:
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
     root = out / "store"
     if root.exists():
         if not (root / DEMO_MARKER).exists():

@@ -12,7 +12,7 @@ import typer
 
 from tpi_cli.cli import console
 from tpi_cli.cli.context import open_store
-from tpi_cli.errors import InputError, RefusedError, StoreError
+from tpi_cli.errors import InputError, RefusedError
 
 if TYPE_CHECKING:
     from tpi_cli.models import Visit
@@ -247,12 +247,9 @@ def render_visit(visit: Visit, title: str) -> None:
 
 
 def _read_visit_file(path: Path) -> dict[str, Any]:
-    try:
-        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"--from-file: {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise StoreError(f"cannot read {path}: {getattr(error, 'strerror', None) or error}") from None
+    from tpi_cli.files import read_text_file
+
+    text = sys.stdin.read() if str(path) == "-" else read_text_file(path, "--from-file")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:

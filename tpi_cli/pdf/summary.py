@@ -62,7 +62,7 @@ def _agents_table(patient: Patient, visit: Visit, settings: Settings, styles: St
         name = agent.drug + (" with epinephrine" if agent.epinephrine else "") + f" ({drug.drug_class})"
         dose = f"{agent.dose_mg:g} mg" if agent.dose_mg is not None else "—"
         rows.append([name, conc, f"{format_number(agent.volume_ml)} mL", dose, share, mpe])
-    story = [grid(rows, [1.65 * inch, 1.15 * inch, 0.62 * inch, 0.6 * inch, 2.38 * inch, 0.6 * inch], styles)]
+    story = [grid(rows, [1.6 * inch, 1.1 * inch, 0.72 * inch, 0.6 * inch, 2.38 * inch, 0.6 * inch], styles)]
     doses = anesthetic_doses(visit.agents, patient.weight_kg, settings)
     if len(doses) > 1:
         story.append(Paragraph(f"Local anesthetics together: {combined_fraction(doses):.0%} of the combined "
