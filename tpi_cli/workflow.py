@@ -139,7 +139,8 @@ def build_visit(
             if finding.check not in {o.check for o in overrides}:
                 overrides.append(Override(check=finding.check, reason=reason))
     warnings = [f"Overridden ({f.check}): {f.message}." for f in assessment.refusals] + assessment.warnings
-    return visit.model_copy(update={"warnings": warnings, "overrides": overrides})
+    visit.warnings, visit.overrides = warnings, overrides  # the visit was built here: no copy needed
+    return visit
 
 
 def log_visit(store: Store, entered: VisitInput, user: str | None = None) -> Visit:

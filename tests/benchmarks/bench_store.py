@@ -27,6 +27,10 @@ import time
 from pathlib import Path
 
 FLOOR = [sys.executable, "-c", "import typer, pydantic, tinydb, rich.console, rich.table"]
+# For context only: the floor plus what validating one record costs the stack itself (pydantic's
+# `import pydantic` is lazy, so the floor above does not load its models or validators).
+MODEL_FLOOR = [sys.executable, "-c", "import typer, pydantic, tinydb, rich.console, rich.table\n"
+               "from pydantic import BaseModel\nclass Record(BaseModel):\n    x: int\nRecord(x=1)"]
 PDF_FLOOR = [sys.executable, "-c", "import typer, pydantic, tinydb, rich.console, rich.table, reportlab.platypus"]
 
 
@@ -103,6 +107,9 @@ def main() -> None:
 
     floor, floor_rss = measure(FLOOR, env, args.runs)
     rows.append(("import floor", f"{floor * 1000:.0f} ms", f"{floor_rss:.0f} MiB", ""))
+    model_floor, _ = measure(MODEL_FLOOR, env, args.runs)
+    rows.append(("  floor + one pydantic model validated", f"{model_floor / floor:.2f}×",
+                 f"{model_floor * 1000:.0f} ms (context, no goal)", ""))
 
     def ratio_row(name: str, value: float, base: float, goal: float, rss: float) -> None:
         ratio = value / base
