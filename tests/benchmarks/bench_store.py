@@ -29,8 +29,8 @@ from pathlib import Path
 FLOOR = [sys.executable, "-c", "import typer, pydantic, tinydb, rich.console, rich.table"]
 # For context only: the floor plus what validating one record costs the stack itself (pydantic's
 # `import pydantic` is lazy, so the floor above does not load its models or validators).
-MODEL_FLOOR = [sys.executable, "-c", "import typer, pydantic, tinydb, rich.console, rich.table\n"
-               "from pydantic import BaseModel\nclass Record(BaseModel):\n    x: int\nRecord(x=1)"]
+MODEL_FLOOR = [sys.executable, "-c", ("import typer, pydantic, tinydb, rich.console, rich.table\n"
+               "from pydantic import BaseModel\nclass Record(BaseModel):\n    x: int\nRecord(x=1)")]
 PDF_FLOOR = [sys.executable, "-c", "import typer, pydantic, tinydb, rich.console, rich.table, reportlab.platypus"]
 
 
