@@ -6,14 +6,12 @@ Stored values are strings typed by a person; :func:`parse_value` checks and conv
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from tpi_cli import vocab
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(NamedTuple):
     key: str
     kind: str  # text | int | float | bool | choice
     default: Any

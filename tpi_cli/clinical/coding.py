@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from tpi_cli.models import AgentInput, Site, side_pairs
 
@@ -21,8 +21,7 @@ CPT_WORDING = {
 }
 
 
-@dataclass(frozen=True)
-class CptSuggestion:
+class CptSuggestion(NamedTuple):
     codes: list[str]
     rule: str
 

@@ -8,21 +8,19 @@ absolute limit alone. Doses of several local anesthetics add up: Σ dose_i / max
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from tpi_cli import vocab
 from tpi_cli.models import Agent
 from tpi_cli.settings import Settings
 
 
-@dataclass(frozen=True)
-class ReferenceLimit:
+class ReferenceLimit(NamedTuple):
     max_mg: float
     basis: str  # how the limit was reached, e.g. "4.5 mg/kg × 50 kg = 225 mg"
 
 
-@dataclass(frozen=True)
-class AnestheticDose:
+class AnestheticDose(NamedTuple):
     drug: str
     epinephrine: bool
     dose_mg: float

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from tpi_cli.clinical.doses import steroid_mpe
 from tpi_cli.models import Visit, side_pairs
@@ -46,8 +46,7 @@ def immpact_category(reduction_pct: float | None) -> str:
     return "no meaningful change (< 10%)"
 
 
-@dataclass(frozen=True)
-class Responders:
+class Responders(NamedTuple):
     visits: int
     defined: int  # visits with a baseline above 0
     responders: int
@@ -70,8 +69,7 @@ def responders(visits: Sequence[Visit]) -> Responders:
     )
 
 
-@dataclass(frozen=True)
-class SustainedRelief:
+class SustainedRelief(NamedTuple):
     """How the relief held until the next visit: its pre-injection pain against this visit's scores."""
 
     visit: Visit
@@ -102,8 +100,7 @@ def steroid_mpe_in_year(visits: Sequence[Visit], day: dt.date) -> float:
     return round(sum(steroid_mpe(v.agents) for v in visits if day - YEAR < v.date <= day), 1)
 
 
-@dataclass(frozen=True)
-class MuscleOutcome:
+class MuscleOutcome(NamedTuple):
     muscle: str
     visits: int
     mean_reduction_pct: float | None

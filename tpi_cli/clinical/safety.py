@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from tpi_cli import vocab
 from tpi_cli.clinical.doses import anesthetic_doses, combined_fraction, has_steroid, steroid_mpe
@@ -24,8 +25,7 @@ ALLERGY = "allergy"
 STEROID_EXPOSURE = "steroid exposure"
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     check: str
     message: str
 

@@ -6,14 +6,13 @@ This is data, not logic: the clinical rules that use it live in :mod:`tpi_cli.cl
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 SIDES = ("left", "right", "bilateral", "midline")
 
 
-@dataclass(frozen=True)
-class Muscle:
+class Muscle(NamedTuple):
     name: str
     aliases: tuple[str, ...]
     region: str
@@ -30,8 +29,7 @@ class Muscle:
         return self.plain_es if lang == "es" else self.plain_en
 
 
-@dataclass(frozen=True)
-class Drug:
+class Drug(NamedTuple):
     name: str
     drug_class: str
     brands: tuple[str, ...]
