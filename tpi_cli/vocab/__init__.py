@@ -100,24 +100,24 @@ def drugs() -> dict[str, Drug]:
     return table
 
 
+def _names(entries: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Every way to write a term (its name, then its other names) → the canonical name."""
+    names: dict[str, str] = {}
+    for name, others in entries.items():
+        names[_key(name)] = name
+        for other in others:
+            names.setdefault(_key(other), name)
+    return names
+
+
 @cache
 def _muscle_names() -> dict[str, str]:
-    names: dict[str, str] = {}
-    for muscle in muscles().values():
-        names[_key(muscle.name)] = muscle.name
-        for alias in muscle.aliases:
-            names.setdefault(_key(alias), muscle.name)
-    return names
+    return _names({muscle.name: muscle.aliases for muscle in muscles().values()})
 
 
 @cache
 def _drug_names() -> dict[str, str]:
-    names: dict[str, str] = {}
-    for drug in drugs().values():
-        names[_key(drug.name)] = drug.name
-        for brand in drug.brands:
-            names.setdefault(_key(brand), drug.name)
-    return names
+    return _names({drug.name: drug.brands for drug in drugs().values()})
 
 
 def _suggest(given: str, names: dict[str, str]) -> list[str]:
