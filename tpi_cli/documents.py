@@ -6,17 +6,16 @@ The PDF modules (reportlab) are imported inside these functions only.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from tpi_cli.errors import InputError
+from tpi_cli.lookup import require_patient, require_visit
 from tpi_cli.models import Patient, Visit
 from tpi_cli.settings import Settings
 from tpi_cli.store import Store
-from tpi_cli.workflow import require_patient, require_visit
 
 
-@dataclass(frozen=True)
-class Document:
+class Document(NamedTuple):
     data: bytes
     default_name: str  # <patient id>-<date>-<kind>.pdf: no patient name in file names
 

@@ -22,6 +22,7 @@ from tpi_cli.clinical.coding import suggest_cpt
 from tpi_cli.clinical.safety import YEAR, assess
 from tpi_cli.errors import InputError, RefusedError
 from tpi_cli.files import read_text_file
+from tpi_cli.lookup import require_patient, require_visit
 from tpi_cli.models import (
     Agent,
     Amendment,
@@ -79,20 +80,6 @@ def update_patient(store: Store, patient_id: str, changes: dict[str, Any]) -> Pa
         updated = validated(Patient, {**patient.model_dump(), **changes}, "patient")
         store.replace_patient(updated)
     return updated
-
-
-def require_patient(store: Store, patient_id: str) -> Patient:
-    patient = store.patient(patient_id)
-    if patient is None:
-        raise InputError(f"patient: no patient with id {patient_id!r}; add one with `tpi patient add --id {patient_id}`")
-    return patient
-
-
-def require_visit(store: Store, visit_id: str) -> Visit:
-    visit = store.visit(visit_id)
-    if visit is None:
-        raise InputError(f"visit: no visit with id {visit_id!r}; `tpi visits` lists them")
-    return visit
 
 
 # --- visits ------------------------------------------------------------------------------------------

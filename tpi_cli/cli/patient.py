@@ -75,7 +75,8 @@ def update(
 
     Example: tpi patient update P001 --weight-kg 61 --allergy bupivacaine --not-pregnant
     """
-    from tpi_cli.workflow import require_patient, update_patient
+    from tpi_cli.lookup import require_patient
+    from tpi_cli.workflow import update_patient
 
     store = open_store()
     changes = _given(name=name, dob=dob, sex=sex, weight_kg=weight_kg, anticoagulated=anticoagulated,
@@ -134,7 +135,7 @@ def show(
     Example: tpi patient show P001
     """
     from tpi_cli.cli.visit import visit_rows
-    from tpi_cli.workflow import require_patient
+    from tpi_cli.lookup import require_patient
 
     store = open_store()
     patient = require_patient(store, patient_id)

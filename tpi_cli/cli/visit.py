@@ -354,7 +354,7 @@ def show(
 
     Example: tpi visit show P001-V1
     """
-    from tpi_cli.workflow import require_visit
+    from tpi_cli.lookup import require_visit
 
     visit = require_visit(open_store(), visit_id)
     if as_json:
@@ -383,7 +383,8 @@ def amend(
 
     Example: tpi visit amend P001-V1 --reason 'side recorded wrong' --site 'upper trapezius:right:2'
     """
-    from tpi_cli.workflow import amend_visit, require_visit
+    from tpi_cli.lookup import require_visit
+    from tpi_cli.workflow import amend_visit
 
     store = open_store()
     original = require_visit(store, visit_id)

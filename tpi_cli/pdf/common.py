@@ -137,19 +137,19 @@ def grid(rows: Sequence[Sequence[object]], widths: Sequence[float], styles: Styl
          header: bool = True, padding: float = 6, extra: Sequence[tuple] = ()) -> Table:
     """A table whose cells print any text, header row shaded.
 
-    A cell that fits on one line is drawn as plain text (fast); a longer one, or one with CJK, wraps
-    as a paragraph.
+    Cells are plain text wrapped to the column (fast, and never read as markup); text with CJK
+    characters becomes a paragraph so it can switch to a CJK font.
     """
-    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.lib.utils import simpleSplit
 
     def cell(value: object, style: ParagraphStyle, width: float) -> object:
         if isinstance(value, Paragraph):
             return value
         raw = "" if value is None else str(value)
-        if (stringWidth(raw, style.fontName, style.fontSize) <= width - 2 * padding - 1
-                and not any(_cjk_kind(c) for c in raw)):
-            return raw
-        return Paragraph(text(raw), style)
+        if any(_cjk_kind(c) for c in raw):
+            return Paragraph(text(raw), style)
+        # plain text, wrapped here: tables re-measure paragraph cells each time they split across pages
+        return "\n".join(simpleSplit(raw, style.fontName, style.fontSize, width - 2 * padding - 1)) or raw
 
     cells = [[cell(value, styles.cell_bold if header and i == 0 else styles.cell, widths[j])
               for j, value in enumerate(row)] for i, row in enumerate(rows)]

@@ -61,7 +61,8 @@ def pain_chart(visits: list[Visit], width: float = WIDTH, height: float = 2.1 * 
     for index, (colour, marker) in enumerate(((WARN, "FilledCircle"), (ACCENT, "FilledSquare"))):
         plot.lines[index].strokeColor = colour
         plot.lines[index].strokeWidth = 1.4
-        plot.lines[index].symbol = makeMarker(marker, size=4.5, fillColor=colour, strokeColor=colour)
+        if len(visits) <= 40:  # past that, markers crowd the line (and take half the drawing time)
+            plot.lines[index].symbol = makeMarker(marker, size=4.5, fillColor=colour, strokeColor=colour)
     low, high = min(days), max(days)
     if low == high:
         low, high = low - 15, high + 15
