@@ -34,10 +34,10 @@ def _visit_for(store: Store, visit_id: str | None, patient_id: str | None) -> tu
         visit = require_visit(store, visit_id)
         return require_patient(store, visit.patient_id), visit
     patient = require_patient(store, patient_id)
-    visits = store.visits(patient.id)
-    if not visits:
+    records = store.visit_records(patient.id)  # newest first: build only the latest
+    if not records:
         raise InputError(f"patient: {patient.id} has no visits yet; log one with `tpi log-visit`")
-    return patient, visits[0]
+    return patient, Visit.model_validate(records[0])
 
 
 def handout(store: Store, *, visit_id: str | None = None, patient_id: str | None = None, lang: str = "en",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 LANGUAGES = ("en", "es")
@@ -14,5 +14,4 @@ LANGUAGES = ("en", "es")
 def handout_texts(lang: str) -> dict[str, Any]:
     if lang not in LANGUAGES:
         raise ValueError(f"no handout text for language {lang!r}; choose {' or '.join(LANGUAGES)}")
-    source = resources.files(__package__).joinpath(f"handout_{lang}.toml").read_text(encoding="utf-8")
-    return tomllib.loads(source)
+    return tomllib.loads((Path(__file__).parent / f"handout_{lang}.toml").read_text(encoding="utf-8"))
