@@ -56,7 +56,7 @@ def _strip(value: Any) -> Any:
 class Record(BaseModel):
     """Strict about keys: an unknown key is bad input, named in the error."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 # --- patient -------------------------------------------------------------------------------------
