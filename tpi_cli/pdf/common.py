@@ -115,15 +115,15 @@ def make_styles(size: float) -> Styles:
     register_fonts()
     leading = size * 1.3
     body = ParagraphStyle("body", fontName=FONT, fontSize=size, leading=leading, textColor=INK,
-                          alignment=TA_LEFT, spaceAfter=size * 0.35)
+                          alignment=TA_LEFT, spaceAfter=size * 0.25)
     return Styles(
         body=body,
         small=ParagraphStyle("small", parent=body, fontSize=size * 0.85, leading=size * 1.1, textColor=MUTED),
         title=ParagraphStyle("title", parent=body, fontName=FONT_BOLD, fontSize=size * 1.5,
                              leading=size * 1.8, textColor=ACCENT, spaceAfter=size * 0.4),
         heading=ParagraphStyle("heading", parent=body, fontName=FONT_BOLD, fontSize=size * 1.15,
-                               leading=size * 1.45, textColor=ACCENT, spaceBefore=size * 0.6,
-                               spaceAfter=size * 0.25, keepWithNext=1),
+                               leading=size * 1.45, textColor=ACCENT, spaceBefore=size * 0.5,
+                               spaceAfter=size * 0.2, keepWithNext=1),
         bullet=ParagraphStyle("bullet", parent=body, leftIndent=size * 1.2, bulletIndent=size * 0.3,
                               bulletFontName=FONT, bulletFontSize=size, spaceAfter=size * 0.15),
         cell=ParagraphStyle("cell", parent=body, fontSize=size * 0.9, leading=size * 1.1, spaceAfter=0),

@@ -92,9 +92,9 @@ def _diary(visit: Visit, words: dict[str, Any], lang: str, styles: Styles, large
         row.append(Paragraph("", styles.cell))
         rows.append(row)
     usable = 7.1 * inch
-    first, last = (1.0 if large else 0.75) * inch, 1.45 * inch
+    first, last = (1.05 if large else 0.85) * inch, 1.45 * inch
     day_width = (usable - first - last) / 7
-    row_height = (0.62 if large else 0.5) * inch
+    row_height = (0.5 if large else 0.34) * inch  # room for one number a day
     table = Table(rows, colWidths=[first] + [day_width] * 7 + [last],
                   rowHeights=[None] + [row_height] * DIARY_WEEKS, hAlign="LEFT")
     table.setStyle(TableStyle([
@@ -103,8 +103,8 @@ def _diary(visit: Visit, words: dict[str, Any], lang: str, styles: Styles, large
         ("BACKGROUND", (0, 1), (0, -1), SHADE),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
     ]))
-    return [Paragraph(text(diary["heading"]), styles.heading), Paragraph(text(diary["how"]), styles.body),
-            Paragraph(text(diary["why"]), styles.body), Spacer(1, 4), table]
+    return [Paragraph(text(diary["heading"]), styles.heading),
+            Paragraph(f"{text(diary['how'])} {text(diary['why'])}", styles.body), Spacer(1, 2), table]
 
 
 def build_handout(patient: Patient, visit: Visit, clinic: Clinic, *, lang: str = "en", large_print: bool = False,
@@ -133,8 +133,8 @@ def build_handout(patient: Patient, visit: Visit, clinic: Clinic, *, lang: str =
     lines = []
     hours = numb_hours(visit)
     if hours:
-        lines += [numb["wears_off"].format(low=_number(hours[0]), high=_number(hours[1])), numb["pain_back"]]
-    lines += [numb["sore"], numb["relief"]]
+        lines.append(f"{numb['wears_off'].format(low=_number(hours[0]), high=_number(hours[1]))} {numb['pain_back']}")
+    lines.append(f"{numb['sore']} {numb['relief']}")
     story.extend(_section(numb["heading"], [text(line) for line in lines], styles))
 
     care = words["care"]
@@ -164,14 +164,18 @@ def build_handout(patient: Patient, visit: Visit, clinic: Clinic, *, lang: str =
                                  ("TOPPADDING", (0, 0), (-1, -1), 4)]))
         story += [Spacer(1, 8), KeepTogether(box)]
 
-    call_us = words["call_us"]
-    call_lines = [text(i) for i in call_us["items"]]
-    story.extend([
-        Paragraph(text(call_us["heading"]), styles.heading), *_bullets(call_lines, styles),
-        Paragraph(f"<b>{text(' '.join(footer_parts))}</b>", styles.body),
-    ])
-    call_911 = words["call_911"]
-    story.extend(_section(call_911["heading"], [text(i) for i in call_911["items"]], styles, bullets=True))
+    # "when to call us" and "call 911" side by side: both in sight at once, and the sheet stays short
+    call_us, call_911 = words["call_us"], words["call_911"]
+    column = 3.5 * inch
+    calls = Table([[
+        [*_section(call_us["heading"], [text(i) for i in call_us["items"]], styles, bullets=True),
+         Paragraph(f"<b>{text(' '.join(footer_parts))}</b>", styles.body)],
+        _section(call_911["heading"], [text(i) for i in call_911["items"]], styles, bullets=True),
+    ]], colWidths=[column, column], hAlign="LEFT")
+    calls.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (0, 0), 0),
+                               ("LEFTPADDING", (1, 0), (1, 0), 10), ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+                               ("LINEBEFORE", (1, 0), (1, 0), 0.8, WARN)]))
+    story.append(calls)
 
     follow = words["follow_up"]
     line = (follow["date"].format(date=local_date(visit.follow_up, words)) if visit.follow_up else follow["none"])
