@@ -72,7 +72,8 @@ def test_steroid_lungs_and_blood_thinner_lines_appear_only_when_they_apply(tpi, 
     add_patient(tpi, "P2", "Zofia Łukasiewicz", "--diabetic", "--anticoagulated")
     log(tpi, "P2", "--site", "upper trapezius:left:2", "--agent", "lidocaine 1% 3 mL",
         "--agent", "triamcinolone 40 mg/mL 0.5 mL")
-    _, text = handout(tpi, tmp_path, "--patient", "P2")
+    path, text = handout(tpi, tmp_path, "--patient", "P2")
+    assert pages(path) <= 2  # every optional section, still one sheet of paper
     assert "You also got a steroid" in text
     assert "blood sugar" in text
     assert "close to your lungs" in text and "911" in text
