@@ -229,3 +229,12 @@ def test_guided_entry_asks_for_an_override_reason_instead_of_losing_the_answers(
     assert len(visits) == saved
     if saved:
         assert visits[0]["overrides"] == [{"check": "allergy", "reason": "allergist cleared it"}]
+
+
+def test_the_visits_table_shows_the_newest_and_says_how_many_more(tpi, log, patient):
+    for day in ("2026-01-05", "2026-02-05", "2026-03-05"):
+        log("--date", day, "--site", "QL:left", "--pain-before", "5", "--pain-after", "3")
+    table = tpi("visits", "--limit", "2").stdout
+    assert "newest 2 of 3 visits" in table and "2026-03-05" in table and "2026-01-05" not in table
+    assert "2026-01-05" in tpi("visits", "--limit", "0").stdout
+    assert len(json.loads(tpi("visits", "--limit", "1", "--json").stdout)) == 3  # --json is always everything

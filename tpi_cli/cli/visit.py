@@ -325,23 +325,31 @@ def log_visit(
 
 def list_visits(
     patient: Annotated[str | None, typer.Option("--patient", help="Only this patient's visits.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+    limit: Annotated[int, typer.Option("--limit", help="Show the newest N in the table (0: all).")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print every visit as JSON on stdout.")] = False,
 ) -> None:
     """List visits, newest first.
 
     Example: tpi visits --patient P001
     """
+    from tpi_cli.models import Visit
+
     store = open_store()
     if patient is not None and not any(doc["id"] == patient for doc in store.patient_records()):
         raise InputError(f"patient: no patient with id {patient!r}; `tpi patient list` lists them")
+    records = store.visit_records(patient)
     if as_json:
-        console.print_json(store.visit_records(patient))
+        console.print_json(records)
         return
-    visits = store.visits(patient)
-    if not visits:
+    if not records:
         console.info("No visits yet. Log one with `tpi log-visit`.")
-    else:
-        console.table(f"{len(visits)} visit{'s' if len(visits) != 1 else ''}", *visit_rows(visits))
+        return
+    shown = records[:limit] if limit > 0 else records
+    visits = [Visit.model_validate(record) for record in shown]
+    title = f"{len(records)} visit{'s' if len(records) != 1 else ''}"
+    if len(shown) < len(records):
+        title = f"newest {len(shown)} of {len(records)} visits (--limit 0 shows all)"
+    console.table(title, *visit_rows(visits))
 
 
 @visit_app.command("show")
