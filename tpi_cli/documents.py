@@ -6,6 +6,7 @@ The PDF modules (reportlab) are imported inside these functions only.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import NamedTuple
 
 from tpi_cli.errors import InputError
@@ -85,37 +86,38 @@ def progress_review(store: Store, patient_id: str, since: dt.date | None = None,
 
 
 def _selection(store: Store, patient_id: str | None, since: dt.date | None,
-               until: dt.date | None) -> tuple[list[Patient], list[Visit]]:
-    """Patients and their visits (oldest first) for an export; with a period, only patients seen in it."""
+               until: dt.date | None) -> Iterator[tuple[Patient, list[Visit]]]:
+    """Each patient with their visits in the period, oldest first, one patient at a time.
+
+    With a period, patients with no visit in it are left out (unless asked for by --patient).
+    Visits are filtered as stored records, so only the exported ones are built into models.
+    """
     if since and until and since > until:
         raise InputError(f"--since {since.isoformat()} is after --until {until.isoformat()}")
-    if patient_id is not None:
-        patients = [require_patient(store, patient_id)]
-    else:
-        patients = store.patients()
-    visits = [v for p in patients for v in reversed(store.visits(p.id))
-              if (since is None or v.date >= since) and (until is None or v.date <= until)]
-    if since or until:
-        seen = {v.patient_id for v in visits}
-        patients = [p for p in patients if p.id in seen or p.id == patient_id]
-    return patients, visits
+    patients = [require_patient(store, patient_id)] if patient_id is not None else store.patients()
+    low, high = since.isoformat() if since else "", until.isoformat() if until else "9999"
+
+    def each() -> Iterator[tuple[Patient, list[Visit]]]:
+        for patient in patients:
+            records = [r for r in reversed(store.visit_records(patient.id)) if low <= r["date"] <= high]
+            if records or not (since or until) or patient.id == patient_id:
+                yield patient, [Visit.model_validate(record) for record in records]
+
+    return each()  # bad input is reported above, before a byte is written
 
 
 def fhir_export(store: Store, patient_id: str | None = None, since: dt.date | None = None,
-                until: dt.date | None = None) -> bytes:
-    """One FHIR R4 Bundle (collection) of the selected patients and visits, validated."""
+                until: dt.date | None = None) -> Iterator[bytes]:
+    """One FHIR R4 Bundle (collection) of the selected patients and visits, validated, as JSON pieces."""
     from tpi_cli.exports import fhir
     from tpi_cli.workflow import now
 
-    patients, visits = _selection(store, patient_id, since, until)
-    return fhir.render(fhir.build_bundle(patients, visits, now=now()))
+    return fhir.bundle_chunks(_selection(store, patient_id, since, until), now=now())
 
 
 def csv_export(store: Store, patient_id: str | None = None, since: dt.date | None = None,
-               until: dt.date | None = None) -> bytes:
-    """One CSV row per selected visit, with the patient's columns."""
+               until: dt.date | None = None) -> Iterator[bytes]:
+    """One CSV row per selected visit, with the patient's columns, as text pieces."""
     from tpi_cli.exports import spreadsheet
 
-    patients, visits = _selection(store, patient_id, since, until)
-    by_id = {p.id: p for p in patients}
-    return spreadsheet.render([spreadsheet.row(by_id[v.patient_id], v) for v in visits])
+    return spreadsheet.csv_chunks(_selection(store, patient_id, since, until))

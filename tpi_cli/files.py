@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from tpi_cli.errors import StoreError
@@ -20,21 +21,22 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_synced(path: Path, data: bytes) -> None:
-    """Write DATA to a new file at PATH (mode 0600) and fsync it."""
+def write_synced(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write DATA (bytes, or pieces of it) to a new file at PATH (mode 0600) and fsync it."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
     try:
         os.fchmod(fd, FILE_MODE)
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
+        for piece in [data] if isinstance(data, bytes) else data:
+            view = memoryview(piece)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
         os.fsync(fd)
     finally:
         os.close(fd)
 
 
-def write_private_file(path: Path, data: bytes) -> None:
+def write_private_file(path: Path, data: bytes | Iterable[bytes]) -> None:
     """Write DATA to PATH atomically (temp file, fsync, rename, fsync folder), mode 0600."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -45,6 +47,10 @@ def write_private_file(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise StoreError(f"cannot write {path}: {error.strerror or error}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 def free_path(path: Path) -> Path:
@@ -56,7 +62,7 @@ def free_path(path: Path) -> Path:
     return candidate
 
 
-def write_output(data: bytes, chosen: Path | None, default_name: str) -> Path:
+def write_output(data: bytes | Iterable[bytes], chosen: Path | None, default_name: str) -> Path:
     """Write DATA to CHOSEN (replacing it), or to DEFAULT_NAME in the current folder without replacing."""
     if chosen is not None:
         target = chosen

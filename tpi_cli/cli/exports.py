@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -23,9 +24,10 @@ def _out(help_text: str):
     return Annotated[str, typer.Option("-o", "--output", help=help_text)]
 
 
-def _write(data: bytes, output: str) -> None:
+def _write(data: Iterable[bytes], output: str) -> None:
     if output == "-":
-        sys.stdout.buffer.write(data)
+        for piece in data:
+            sys.stdout.buffer.write(piece)
         sys.stdout.flush()
         return
     from tpi_cli.files import write_output

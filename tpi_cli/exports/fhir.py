@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from tpi_cli import vocab
@@ -171,20 +172,27 @@ def visit_entries(visit: Visit) -> list[dict[str, Any]]:
     return entries
 
 
-def build_bundle(patients: list[Patient], visits: list[Visit], *, now: dt.datetime) -> dict[str, Any]:
-    """The Bundle as JSON data, validated with fhir.resources (R4B)."""
-    from fhir.resources.R4B.bundle import Bundle
+def bundle_chunks(selection: Iterable[tuple[Patient, list[Visit]]], *, now: dt.datetime) -> Iterator[bytes]:
+    """The Bundle as JSON text, piece by piece, every entry validated with fhir.resources (R4B).
 
-    entries: list[dict[str, Any]] = []
-    for patient in patients:
-        entries += patient_entries(patient)
-    for visit in visits:
-        entries += visit_entries(visit)
-    bundle = {"resourceType": "Bundle", "id": stable_uuid("Bundle", now.isoformat()), "type": "collection",
-              "timestamp": now.isoformat(), "entry": entries}
-    Bundle.model_validate(bundle)
-    return bundle
+    Streamed so that a clinic's whole history never sits in memory at once: each patient's entries
+    are built, validated and written before the next patient's.
+    """
+    from fhir.resources.R4B.bundle import Bundle, BundleEntry
 
-
-def render(bundle: dict[str, Any]) -> bytes:
-    return (json.dumps(bundle, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    head = {"resourceType": "Bundle", "id": stable_uuid("Bundle", now.isoformat()), "type": "collection",
+            "timestamp": now.isoformat()}
+    Bundle.model_validate(head)
+    opening = json.dumps(head, ensure_ascii=False)[:-1]
+    written = 0
+    for patient, visits in selection:
+        entries = patient_entries(patient)
+        for visit in visits:
+            entries += visit_entries(visit)
+        for entry in entries:
+            BundleEntry.model_validate(entry)
+            text = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+            yield (f'{opening},"entry":[\n{text}' if written == 0 else f",\n{text}").encode("utf-8")
+            written += 1
+    # FHIR JSON has no empty arrays: a bundle with no entries has no "entry"
+    yield (f"{opening}}}\n" if written == 0 else "\n]}\n").encode("utf-8")

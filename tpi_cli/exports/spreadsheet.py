@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from tpi_cli import vocab
@@ -86,12 +87,17 @@ def _unguard(text: str) -> str:
                      for line in text.split("\n"))
 
 
-def render(rows: list[dict[str, str]]) -> bytes:
+def csv_chunks(selection: Iterable[tuple[Patient, list[Visit]]]) -> Iterator[bytes]:
+    """The CSV text piece by piece (a patient's rows at a time): header first, with the BOM."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8-sig")
+    yield buffer.getvalue().encode("utf-8-sig")
+    for patient, visits in selection:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows(row(patient, visit) for visit in visits)
+        yield buffer.getvalue().encode("utf-8")
 
 
 # --- reading an export back ----------------------------------------------------------------------------
