@@ -220,20 +220,20 @@ def bulk_work() -> Iterator[None]:
             gc.enable()
 
 
-def read_json_lines(path: Path) -> list[tuple[int, Any]]:
-    """(line number, record) for each non-blank line of a JSON Lines file."""
+def read_json_lines(path: Path) -> Iterator[tuple[int, Any]]:
+    """(line number, record) for each non-blank line of a JSON Lines file, read as they come."""
     text = read_text_file(path, "import")
-    records = []
+    found = False
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            records.append((number, json.loads(line)))
+            yield number, json.loads(line)
         except json.JSONDecodeError as error:
             raise InputError(f"line {number}: not valid JSON ({error.msg} at column {error.colno})") from None
-    if not records:
+        found = True
+    if not found:
         raise InputError(f"import: {path} holds no records")
-    return records
 
 
 def import_file(store: Store, path: Path, user: str | None = None) -> ImportResult:
@@ -262,7 +262,7 @@ class _VisitEntry:
     restored: dict[str, Any] | None = None  # id, warnings, overrides, amendments… of an exported record
 
 
-def _json_lines_entries(records: list[tuple[int, Any]]) -> tuple[list[tuple[int, Patient]], list[_VisitEntry]]:
+def _json_lines_entries(records: Iterable[tuple[int, Any]]) -> tuple[list[tuple[int, Patient]], list[_VisitEntry]]:
     patients: list[tuple[int, Patient]] = []
     visits: list[_VisitEntry] = []
     for line, record in records:
