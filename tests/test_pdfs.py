@@ -258,3 +258,14 @@ def test_demo_writes_sample_pdfs_beside_its_own_store(tpi, tmp_path, store_path)
     made = sorted(p.name.split("-", 4)[-1] for p in (tmp_path / "demo").glob("*.pdf"))
     assert made == ["handout-es.pdf", "handout.pdf", "review.pdf", "summary.pdf"]
     assert not store_path.exists()  # the user's own store is never touched
+
+
+def test_every_muscle_has_words_for_patients_in_every_language():
+    from tpi_cli import vocab
+    from tpi_cli.texts import LANGUAGES, handout_texts
+
+    for muscle in vocab.muscles().values():
+        assert muscle.plain_en
+        for lang in LANGUAGES:
+            if lang != "en":
+                assert handout_texts(lang)["muscles"].get(muscle.name), (lang, muscle.name)

@@ -42,7 +42,8 @@ def _today(visit: Visit, words: dict[str, Any], lang: str, styles: Styles) -> li
         muscle = vocab.muscles()[site.muscle]
         points = today["points_one"] if site.points == 1 else today["points_many"].format(n=site.points)
         lines.append(text(today["site"].format(muscle=muscle.name, side=words["sides"][site.side],
-                                               plain=muscle.plain(lang))) + f" — {text(points)}")
+                                               plain=words.get("muscles", {}).get(muscle.name, muscle.plain_en)))
+                     + f" — {text(points)}")
     story = [Paragraph(text(today["heading"]), styles.heading), Paragraph(text(today["sites"]), styles.body),
              *_bullets(lines, styles)]
     if not visit.agents:

@@ -19,14 +19,11 @@ class Muscle(NamedTuple):
     paired: bool
     pneumothorax: bool
     plain_en: str
-    plain_es: str
     snomed: str
     map_view: str
     map_x: float
     map_y: float
 
-    def plain(self, lang: str) -> str:
-        return self.plain_es if lang == "es" else self.plain_en
 
 
 class Drug(NamedTuple):
