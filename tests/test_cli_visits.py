@@ -238,3 +238,11 @@ def test_the_visits_table_shows_the_newest_and_says_how_many_more(tpi, log, pati
     assert "newest 2 of 3 visits" in table and "2026-03-05" in table and "2026-01-05" not in table
     assert "2026-01-05" in tpi("visits", "--limit", "0").stdout
     assert len(json.loads(tpi("visits", "--limit", "1", "--json").stdout)) == 3  # --json is always everything
+
+
+def test_stopping_at_a_prompt_saves_nothing(tpi, patient, monkeypatch):
+    monkeypatch.setattr(visit_cli, "stdin_is_terminal", lambda: True)
+    result = tpi("log-visit", input="P001\n")  # input ends: as Ctrl-D at the site prompt
+    assert result.exit_code == 130
+    assert "nothing was saved" in result.stderr
+    assert json.loads(tpi("visits", "--json").stdout) == []

@@ -47,7 +47,7 @@ def friendly(command: Callable[..., Any]) -> Callable[..., Any]:
             from tpi_cli.models import problems
 
             raise fail(InputError("; ".join(problems(error)))) from None
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, typer.Abort):  # Ctrl-C, also at a prompt
             stderr.print("interrupted: nothing was saved")
             raise typer.Exit(code=130) from None
 
