@@ -291,10 +291,6 @@ class Visit(_VisitFields):
     recorded_at: dt.datetime | None = None
     recorded_by: str | None = None
 
-    @property
-    def dry_needling(self) -> bool:
-        return not self.agents
-
 
 _VISIT_ID = re.compile(r"^(?P<patient>[A-Za-z0-9._-]{1,32})-V(?P<n>[0-9]+)$")
 

@@ -76,11 +76,6 @@ class SustainedRelief(NamedTuple):
     next_visit: Visit
 
     @property
-    def rebound(self) -> int:
-        """Points the pain rose from this visit's post score to the next visit's pre score."""
-        return self.next_visit.pain_before - self.visit.pain_after
-
-    @property
     def relief_pct(self) -> float | None:
         """Relief still present at the next visit, against this visit's baseline."""
         pct = percent_change(self.visit.pain_before, self.next_visit.pain_before)
