@@ -29,6 +29,7 @@ def test_visit_schema_lists_the_contract_keys():
 def test_commands_without_pdfs_do_not_import_reportlab():
     code = ("import sys\nfrom typer.testing import CliRunner\nfrom tpi_cli.cli import app\n"
             "CliRunner().invoke(app, ['patient', 'list', '--json'])\n"
+            "CliRunner().invoke(app, ['visits', '--json'])\n"
             "CliRunner().invoke(app, ['log-visit', '--help'])\n"
             "heavy = [m for m in sys.modules if m.split('.')[0] in ('reportlab', 'fhir', 'pypdf')]\n"
             "assert not heavy, heavy\n")

@@ -332,8 +332,6 @@ def list_visits(
 
     Example: tpi visits --patient P001
     """
-    from tpi_cli.models import Visit
-
     store = open_store()
     if patient is not None and not any(doc["id"] == patient for doc in store.patient_records()):
         raise InputError(f"patient: no patient with id {patient!r}; `tpi patient list` lists them")
@@ -344,6 +342,8 @@ def list_visits(
     if not records:
         console.info("No visits yet. Log one with `tpi log-visit`.")
         return
+    from tpi_cli.models import Visit  # the JSON above prints stored records without building models
+
     shown = records[:limit] if limit > 0 else records
     visits = [Visit.model_validate(record) for record in shown]
     title = f"{len(records)} visit{'s' if len(records) != 1 else ''}"
