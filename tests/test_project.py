@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -34,3 +35,13 @@ def test_commands_without_pdfs_do_not_import_reportlab():
             "heavy = [m for m in sys.modules if m.split('.')[0] in ('reportlab', 'fhir', 'pypdf')]\n"
             "assert not heavy, heavy\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_json_listings_print_stored_records_without_building_models(tmp_path):
+    code = ("import sys\nfrom typer.testing import CliRunner\nfrom tpi_cli.cli import main\n"
+            "for args in (['patient', 'list', '--json'], ['visits', '--json']):\n"
+            "    sys.argv = ['tpi', *args]\n"
+            "    try:\n        main()\n    except SystemExit:\n        pass\n"
+            "assert 'pydantic.main' not in sys.modules, 'a JSON listing built pydantic models'\n")
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "TPI_STORE": str(tmp_path)},
+                   capture_output=True)
