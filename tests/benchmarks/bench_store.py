@@ -97,9 +97,15 @@ def main() -> None:
     # the 50k store, built the way a clinic would move its history in
     source = work / "history.jsonl"
     visits = write_history(source, args.patients, args.visits_each, seed=11)
-    seconds, import_rss = run_once([*tpi, "import", str(source)], big_env)
+    # three imports into fresh stores; the last one is kept as the 50k store
+    timings = []
+    for attempt in range(3):
+        shutil.rmtree(work / "big", ignore_errors=True)
+        timings.append(run_once([*tpi, "import", str(source)], big_env))
+    seconds = statistics.median(t[0] for t in timings)
+    import_rss = max(t[1] for t in timings)
     rate = visits / seconds
-    rows.append(("import throughput", f"{rate:,.0f} visits/s", f"{visits:,} visits in {seconds:.1f} s",
+    rows.append(("import throughput (median of 3)", f"{rate:,.0f} visits/s", f"{visits:,} visits in {seconds:.1f} s",
                  "ok" if rate >= 5000 else "MISSED (goal ≥ 5,000/s)"))
 
     subprocess.run([*tpi, "patient", "add", "--id", "P00001", "--name", "Bench Patient", "--dob", "1970-01-01",
