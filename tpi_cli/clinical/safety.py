@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from tpi_cli import vocab
-from tpi_cli.clinical.doses import anesthetic_doses, combined_fraction, has_steroid, steroid_mpe
+from tpi_cli.clinical.doses import AnestheticDose, anesthetic_doses, combined_fraction, has_steroid, steroid_mpe
 from tpi_cli.models import Patient, Visit, side_pairs
 from tpi_cli.settings import Settings
 
@@ -59,23 +59,26 @@ def check_anesthetic_dose(patient: Patient, visit: Visit, settings: Settings) ->
             "record it with `tpi patient update ID --weight-kg KG`."
         )
     total = combined_fraction(doses)
+    refuse_at = settings["limits.anesthetic_refuse_pct"] / 100
+    warn_at = settings["limits.anesthetic_warn_pct"] / 100
+    if total > refuse_at + 1e-9:
+        result.refusals.append(Finding(LOCAL_ANESTHETIC_DOSE, f"{_dose_figures(doses, total, patient)}; over the "
+                                                              "reference limit"))
+    elif total > warn_at + 1e-9:
+        result.warnings.append(f"Local anesthetic near the reference limit: {_dose_figures(doses, total, patient)}.")
+    return result
+
+
+def _dose_figures(doses: Sequence[AnestheticDose], total: float, patient: Patient) -> str:
+    """'lidocaine 250 mg is 111% of 225 mg max for 50 kg (4.5 mg/kg × 50 kg; reference limit from …)'."""
     weight = f" for {patient.weight_kg:g} kg" if patient.weight_kg is not None else ""
     sources = "; ".join(dict.fromkeys(vocab.drugs()[d.drug].source for d in doses))
     if len(doses) == 1:
         dose = doses[0]
-        figures = (f"{dose.label} {dose.dose_mg:g} mg is {total:.0%} of {dose.limit.max_mg:g} mg max{weight}"
-                   f" ({dose.limit.basis}; reference limit from {sources})")
-    else:
-        parts = " + ".join(f"{d.label} {d.dose_mg:g} mg ({d.fraction:.0%} of {d.limit.max_mg:g} mg)" for d in doses)
-        figures = (f"{parts} = {total:.0%} of the combined reference limit{weight} (doses add up; limits from "
-                   f"{sources})")
-    refuse_at = settings["limits.anesthetic_refuse_pct"] / 100
-    warn_at = settings["limits.anesthetic_warn_pct"] / 100
-    if total > refuse_at + 1e-9:
-        result.refusals.append(Finding(LOCAL_ANESTHETIC_DOSE, f"{figures}; over the reference limit"))
-    elif total > warn_at + 1e-9:
-        result.warnings.append(f"Local anesthetic near the reference limit: {figures}.")
-    return result
+        return (f"{dose.label} {dose.dose_mg:g} mg is {total:.0%} of {dose.limit.max_mg:g} mg max{weight}"
+                f" ({dose.limit.basis}; reference limit from {sources})")
+    parts = " + ".join(f"{d.label} {d.dose_mg:g} mg ({d.fraction:.0%} of {d.limit.max_mg:g} mg)" for d in doses)
+    return f"{parts} = {total:.0%} of the combined reference limit{weight} (doses add up; limits from {sources})"
 
 
 def check_allergies(patient: Patient, visit: Visit) -> Assessment:
