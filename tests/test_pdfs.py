@@ -269,3 +269,18 @@ def test_every_muscle_has_words_for_patients_in_every_language():
         for lang in LANGUAGES:
             if lang != "en":
                 assert handout_texts(lang)["muscles"].get(muscle.name), (lang, muscle.name)
+
+
+def test_the_procedure_note_keeps_the_weight_of_the_visit_day(tpi, tmp_path):
+    tpi("patient", "add", "--id", "P5", "--name", "A", "--dob", "1960-01-01", "--weight-kg", "50")
+    visit = log(tpi, "P5", "--site", "QL:left", "--agent", "lidocaine 1% 20 mL")  # 200 mg of 225 mg at 50 kg
+    assert visit["weight_kg"] == 50
+    tpi("patient", "update", "P5", "--weight-kg", "80")
+    out = tmp_path / "s.pdf"
+    assert tpi("report", "--visit", visit["id"], "-o", str(out)).exit_code == 0
+    text = pdf_text(out)
+    assert "50 kg at this visit (now 80 kg)" in text
+    assert "89% of 225 mg" in text
+    # an amendment is checked against that day's weight too: 230 mg is over 225 mg at 50 kg
+    result = tpi("visit", "amend", visit["id"], "--reason", "volume", "--agent", "lidocaine 1% 23 mL")
+    assert result.exit_code == 1 and "for 50 kg" in result.stderr

@@ -284,6 +284,8 @@ class Visit(_VisitFields):
 
     id: str
     agents: list[Agent] = []
+    # the patient's weight when the visit was logged: the dose limits of that day
+    weight_kg: Annotated[float, Field(gt=0, le=400)] | None = None
     cpt: list[str] = []
     warnings: list[str] = []
     overrides: list[Override] = []
@@ -311,7 +313,8 @@ def next_visit_id(patient_id: str, visits: list[Visit]) -> str:
 
 
 # Keys a person may not give: tpi computes them.
-DERIVED_VISIT_KEYS = ("id", "dose_mg", "cpt", "warnings", "overrides", "amendments", "recorded_at", "recorded_by")
+DERIVED_VISIT_KEYS = ("id", "dose_mg", "weight_kg", "cpt", "warnings", "overrides", "amendments", "recorded_at",
+                      "recorded_by")
 
 
 _BOUND_WORDS = {

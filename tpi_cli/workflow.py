@@ -109,7 +109,8 @@ def build_visit(
     cpt = suggest_cpt(entered.sites, agents, entered.ultrasound)
     # ENTERED is validated and the derived values are computed here, so no second validation.
     visit = Visit.model_construct(
-        **fields, id=visit_id, agents=agents, cpt=cpt.codes, recorded_at=recorded_at, recorded_by=recorded_by,
+        **fields, id=visit_id, agents=agents, weight_kg=patient.weight_kg, cpt=cpt.codes, recorded_at=recorded_at,
+        recorded_by=recorded_by,
     )
     assessment = assess(patient, visit, history, settings)
     overrides: list[Override] = []
@@ -163,6 +164,8 @@ def amend_visit(
     with store.transaction():
         original = require_visit(store, visit_id)
         patient = require_patient(store, original.patient_id)
+        if original.weight_kg is not None:  # check against the weight of the visit's day, not today's
+            patient = patient.model_copy(update={"weight_kg": original.weight_kg})
         entered = validated(
             VisitInput, {**entered_values(original), **changes, "override_reason": override_reason}, "visit"
         )

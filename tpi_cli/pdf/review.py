@@ -41,7 +41,7 @@ from tpi_cli.pdf.common import (
     render,
     text,
 )
-from tpi_cli.pdf.summary import WIDTH, patient_line
+from tpi_cli.pdf.summary import WIDTH, patient_line, weight_on
 from tpi_cli.settings import Settings
 
 HIGHER_IS_BETTER = {"PSFS"}  # the other named scales score disability: lower is better
@@ -199,7 +199,7 @@ def build_progress_review(patient: Patient, visits: list[Visit], every: list[Vis
              "Prior relief", "Function", "HEP", "Days same site"]]
     next_pre = {r.visit.id: r.next_visit.pain_before for r in relief}
     for visit in visits:
-        doses = anesthetic_doses(visit.agents, patient.weight_kg, settings)
+        doses = anesthetic_doses(visit.agents, weight_on(visit, patient), settings)
         la = ", ".join(f"{drug} {mg:g} mg" for drug, mg in dose_by_drug(visit.agents).items()
                        if any(d.drug == drug for d in doses))
         la = f"{la} ({combined_fraction(doses):.0%})" if doses else ("dry needling" if not visit.agents else "—")

@@ -31,6 +31,20 @@ def patient_line(patient: Patient, day: dt.date, label: str = "Visit") -> str:
             f"(age {age_on(patient.dob, day)}) · {label} {long_date(day)}")
 
 
+def weight_on(visit: Visit, patient: Patient) -> float | None:
+    """The weight the visit was logged with (records from before tpi kept it: today's weight)."""
+    return visit.weight_kg if visit.weight_kg is not None else patient.weight_kg
+
+
+def _weight_text(visit: Visit, patient: Patient) -> str:
+    weight = weight_on(visit, patient)
+    if weight is None:
+        return "not recorded"
+    if patient.weight_kg is not None and patient.weight_kg != weight:
+        return f"{weight:g} kg at this visit (now {patient.weight_kg:g} kg)"
+    return f"{weight:g} kg"
+
+
 def _yes_no(value: bool | None, yes: str = "yes", no: str = "no") -> str:
     return "not recorded" if value is None else yes if value else no
 
@@ -55,7 +69,7 @@ def _agents_table(patient: Patient, visit: Visit, settings: Settings, styles: St
         conc = format_concentration(agent.concentration) if agent.concentration is not None else "—"
         share, mpe = "—", "—"
         if drug.is_local_anesthetic and agent.dose_mg is not None:
-            limit = reference_limit(agent.drug, patient.weight_kg, agent.epinephrine, settings)
+            limit = reference_limit(agent.drug, weight_on(visit, patient), agent.epinephrine, settings)
             share = f"{agent.dose_mg / limit.max_mg:.0%} of {limit.max_mg:g} mg ({limit.basis})"
         if drug.is_steroid:
             mpe = f"{steroid_mpe([agent]):g} mg"
@@ -63,11 +77,11 @@ def _agents_table(patient: Patient, visit: Visit, settings: Settings, styles: St
         dose = f"{agent.dose_mg:g} mg" if agent.dose_mg is not None else "—"
         rows.append([name, conc, f"{format_number(agent.volume_ml)} mL", dose, share, mpe])
     story = [grid(rows, [1.6 * inch, 1.1 * inch, 0.72 * inch, 0.6 * inch, 2.38 * inch, 0.6 * inch], styles)]
-    doses = anesthetic_doses(visit.agents, patient.weight_kg, settings)
+    doses = anesthetic_doses(visit.agents, weight_on(visit, patient), settings)
     if len(doses) > 1:
         story.append(Paragraph(f"Local anesthetics together: {combined_fraction(doses):.0%} of the combined "
                                "reference limit (doses add up: Σ dose / limit).", styles.small))
-    if patient.weight_kg is None and doses:
+    if weight_on(visit, patient) is None and doses:
         story.append(Paragraph("No weight recorded: limits are the absolute maxima.", styles.small))
     return story
 
@@ -85,7 +99,7 @@ def build_visit_summary(patient: Patient, visit: Visit, history: list[Visit], se
     story.append(_facts([
         ("Patient", (f"{text(patient.name)} · ID {text(patient.id)} · born {long_date(patient.dob)} · "
                     f"{text(patient.sex)}")),
-        ("Weight", f"{patient.weight_kg:g} kg" if patient.weight_kg else "not recorded"),
+        ("Weight", _weight_text(visit, patient)),
         ("Allergies", text(", ".join(patient.allergies)) or "none recorded"),
         ("Risks", ", ".join(risks) or "none recorded"),
         ("Payer profile", text(payer_profile(patient, settings))),
