@@ -246,3 +246,12 @@ def test_stopping_at_a_prompt_saves_nothing(tpi, patient, monkeypatch):
     assert result.exit_code == 130
     assert "nothing was saved" in result.stderr
     assert json.loads(tpi("visits", "--json").stdout) == []
+
+
+def test_amended_follow_up_days_count_from_the_new_date(tpi, log, patient):
+    record = log("--date", "2026-11-01", "--site", "QL:left", "--pain-before", "5", "--pain-after", "3")
+    result = tpi("visit", "amend", record["id"], "--reason", "wrong day", "--date", "2026-10-01",
+                 "--follow-up-days", "10", "--json")
+    assert json.loads(result.stdout)["follow_up"] == "2026-10-11"
+    result = tpi("visit", "amend", record["id"], "--reason", "later review", "--follow-up-days", "20", "--json")
+    assert json.loads(result.stdout)["follow_up"] == "2026-10-21"

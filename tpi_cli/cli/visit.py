@@ -92,7 +92,8 @@ def visit_fields(
             raise InputError("follow-up: give --follow-up or --follow-up-days, not both")
         if not 0 <= follow_up_days <= 3650:
             raise InputError("--follow-up-days: give a number of days from 0 to 3650")
-        base = visit_date or (dt.date.fromisoformat(date) if date and _is_iso(date) else dt.date.today())
+        # counted from the visit's date: the one given now, else the recorded one (amend), else today
+        base = dt.date.fromisoformat(date) if date and _is_iso(date) else visit_date or dt.date.today()
         fields["follow_up"] = (base + dt.timedelta(days=follow_up_days)).isoformat()
     return fields
 
