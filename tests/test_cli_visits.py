@@ -81,6 +81,8 @@ def test_consent_defaults_from_config_and_is_never_invented(tpi, log, patient):
         (["--site", "UT:left", "--pain-before", "5", "--pain-after", "2", "--date", "2026-11-01",
           "--follow-up", "2026-10-01"], "before the visit date"),
         (["--site", "UT:left", "--pain-before", "5", "--pain-after", "2", "--consent", "implied"], "consent"),
+        (["--site", "UT:left", "--pain-before", "5", "--pain-after", "2", "--date", "1960-01-01"],
+         "before P001's date of birth"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(tpi, patient, args, message):

@@ -100,6 +100,9 @@ def build_visit(
 
     Raises RefusedError when a check refuses and no override reason was given.
     """
+    if entered.date < patient.dob:
+        raise InputError(f"date: visit date {entered.date.isoformat()} is before {patient.id}'s date of birth "
+                         f"{patient.dob.isoformat()}; check the year")
     fields = {key: getattr(entered, key) for key in ENTERED_VISIT_KEYS if key != "agents"}
     fields["consent"] = entered.consent or settings["consent.default"] or None
     fields["clinician"] = entered.clinician or settings["clinician"] or None
