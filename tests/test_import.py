@@ -78,3 +78,9 @@ def test_reimporting_the_same_patient_is_skipped_but_a_conflict_is_refused(tpi, 
     write_lines(path, [{**PATIENT, "name": "Someone Else"}])
     result = tpi("import", str(path))
     assert result.exit_code == 2 and "already exists with other details" in result.stderr
+
+
+def test_a_visit_before_the_patients_birth_names_its_line(tpi, tmp_path):
+    path = write_lines(tmp_path / "in.jsonl", [PATIENT, {**VISIT, "date": "1960-01-01"}])
+    result = tpi("import", str(path))
+    assert result.exit_code == 2 and "line 2: date:" in result.stderr

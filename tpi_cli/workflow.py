@@ -359,8 +359,8 @@ def _import(store: Store, patient_lines: list[tuple[int, Patient]], entries: lis
             window = windows[pid] = [v for v in windows[pid] if v.date > start]
             try:
                 visit = _entry_visit(entry, known[pid], window, settings, numbers, taken, stamp, who)
-            except RefusedError as error:
-                raise RefusedError(f"line {entry.line}: {error}") from None
+            except (InputError, RefusedError) as error:
+                raise type(error)(f"line {entry.line}: {error}") from None
             window.append(visit)
             new_visits.append(visit)
 
@@ -381,15 +381,15 @@ def _entry_visit(entry: _VisitEntry, patient: Patient, window: list[Visit], sett
         return visit
     parts = split_visit_id(restored["id"])
     if parts is None or parts[0] != pid:
-        raise InputError(f"line {entry.line}: visit_id: {restored['id']!r} is not a visit id of patient {pid}")
+        raise InputError(f"visit_id: {restored['id']!r} is not a visit id of patient {pid}")
     if restored["id"] in taken[pid]:
-        raise InputError(f"line {entry.line}: visit_id: {restored['id']} is already in the store or the file")
-    overrides = [validated(Override, o, f"line {entry.line}: overrides") for o in restored["overrides"]]
-    amendments = [validated(Amendment, a, f"line {entry.line}: amendments") for a in restored["amendments"]]
+        raise InputError(f"visit_id: {restored['id']} is already in the store or the file")
+    overrides = [validated(Override, o, "overrides") for o in restored["overrides"]]
+    amendments = [validated(Amendment, a, "amendments") for a in restored["amendments"]]
     try:
         recorded_at = dt.datetime.fromisoformat(restored["recorded_at"]) if restored["recorded_at"] else stamp
     except ValueError:
-        raise InputError(f"line {entry.line}: recorded_at: {restored['recorded_at']!r} is not a date and time") from None
+        raise InputError(f"recorded_at: {restored['recorded_at']!r} is not a date and time") from None
     visit = build_visit(patient, entry.entered, window, settings, visit_id=restored["id"], recorded_at=recorded_at,
                         recorded_by=restored["recorded_by"] or who, earlier_overrides=overrides)
     numbers[pid] = max(numbers[pid], parts[1] + 1)
