@@ -128,3 +128,23 @@ def test_a_formatted_site_parses_back_to_itself(site):
 @given(agents())
 def test_a_formatted_agent_parses_back_to_itself(agent):
     assert parse_agent(format_agent(agent)) == agent
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("upper trapezius left 2", "upper trapezius:left:2"),
+        ("UT L 3", "upper trapezius:left:3"),
+        ("QL bilateral", "quadratus lumborum:bilateral:1"),
+        ("levator scapulae right", "levator scapulae:right:1"),
+    ],
+)
+def test_sites_may_be_typed_with_spaces(text, expected):
+    assert format_site(parse_site(text)) == expected
+
+
+@pytest.mark.parametrize("text", ["lidocaine HCl 1% 3 mL", "Xylocaine-MPF 1% 3 mL", "plain lidocaine 1% 3 mL",
+                                  "lidocaine 1% PF 3 mL"])
+def test_label_words_name_no_drug(text):
+    agent = parse_agent(text)
+    assert (agent.drug, agent.volume_ml, agent.epinephrine) == ("lidocaine", 3, False)

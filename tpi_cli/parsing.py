@@ -35,6 +35,8 @@ _EPINEPHRINE = re.compile(
 _VOLUME = re.compile(_NUMBER + r"\s*(?:ml|cc)\b", re.IGNORECASE)
 _MG_PER_ML = re.compile(_NUMBER + r"\s*mg\s*/\s*ml\b", re.IGNORECASE)
 _PERCENT = re.compile(_NUMBER + r"\s*%")
+# words on labels and in notes that name no drug: "lidocaine HCl 1% MPF", "plain bupivacaine"
+_LABEL_WORDS = {"plain", "hcl", "hydrochloride", "pf", "mpf", "preservative", "free", "injection", "inj"}
 
 
 def format_number(value: float) -> str:
@@ -45,9 +47,24 @@ def format_number(value: float) -> str:
     return text
 
 
+def _site_parts(text: str) -> list[str]:
+    """MUSCLE, SIDE, POINTS from 'muscle:side:points', or from 'muscle side points' as people also type."""
+    if ":" in text:
+        return [part.strip() for part in text.split(":")]
+    words = text.split()
+    points = words.pop() if len(words) > 1 and words[-1].isdigit() else None
+    side = words.pop() if len(words) > 1 and words[-1].lower() in SIDE_WORDS else None
+    parts = [" ".join(words)]
+    if side or points:
+        parts.append(side or "")
+    if points:
+        parts.append(points)
+    return parts
+
+
 def parse_site(text: str) -> Site:
     """``MUSCLE[:SIDE[:POINTS]]`` → Site. A paired muscle needs its side; POINTS defaults to 1."""
-    parts = [part.strip() for part in text.split(":")]
+    parts = _site_parts(text)
     if not parts[0] or len(parts) > 3:
         raise ValueError(f"cannot read site {text!r}; write it as {SITE_EXAMPLE}")
     muscle = vocab.find_muscle(parts[0])
@@ -107,7 +124,8 @@ def parse_agent(text: str) -> AgentInput:
                 raise ValueError(f"agent {text!r}: the concentration must be above 0") from None
             rest = rest[: found[0].start()] + " " + rest[found[0].end():]
 
-    name = " ".join(rest.replace(",", " ").split())
+    name = " ".join(word for word in rest.replace(",", " ").replace("-", " ").split()
+                    if word.lower() not in _LABEL_WORDS)
     if not name:
         raise ValueError(f"agent {text!r} names no drug; write it like {AGENT_EXAMPLE}")
     if re.search(r"\d", name):
