@@ -188,6 +188,8 @@ def test_progress_review_shows_trend_responders_and_payer_criteria(tpi, tmp_path
     text = pdf_text(out)
     assert "Progress Review" in text and "Иван Петров" in text
     assert "2 of 3 visits (67%)" in text  # 8→3 and 7→2 are responders, 6→5 is not
+    # next visit's pre score against the last post score: 3→7 and 2→6; 13% below the previous baselines
+    assert "risen +4.0 points" in " ".join(text.split()) and "13% below the previous baseline" in text
     assert "relief 60% (≥ 50%) for 7 weeks (≥ 6)" in text
     assert "3 of 3 allowed" in text
     assert "Pain 0-10" in text and "before injection" in text

@@ -160,11 +160,15 @@ def build_progress_review(patient: Patient, visits: list[Visit], every: list[Vis
     relief = sustained_relief([v for v in every if v.date <= until])
     in_period = {v.id for v in visits}
     relief_in_period = [r for r in relief if r.visit.id in in_period]
-    held = [r.relief_pct for r in relief_in_period if r.relief_pct is not None]
-    if held:
-        average = sum(held) / len(held)
-        summary.append(f"By the next visit, pain was {abs(average):.0f}% {'below' if average >= 0 else 'above'} "
-                       "the previous baseline on average.")
+    if relief_in_period:
+        rise = sum(r.next_visit.pain_before - r.visit.pain_after for r in relief_in_period) / len(relief_in_period)
+        summary.append(f"By the next visit, pain had risen {rise:+.1f} points on average from the score just "
+                       "after the injection")
+        held = [r.relief_pct for r in relief_in_period if r.relief_pct is not None]
+        if held:
+            average = sum(held) / len(held)
+            summary[-1] += f", to {abs(average):.0f}% {'below' if average >= 0 else 'above'} the previous baseline"
+        summary[-1] += "."
     if bar_pct or bar_weeks or rules["sessions_per_year"]:
         verdict = "met" if all_met else "not all met" if decided else "not yet documented"
         summary.append(f"{payer_name} repeat-injection criteria: {verdict}.")
