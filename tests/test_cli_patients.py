@@ -79,7 +79,8 @@ def test_config_set_and_show(tpi):
 def test_every_command_has_help_with_an_example(tpi):
     commands = [["patient", "add"], ["patient", "update"], ["patient", "list"], ["patient", "show"],
                 ["log-visit"], ["visits"], ["visit", "show"], ["visit", "amend"], ["config", "set"],
-                ["config", "show"], ["import"], ["demo"]]
+                ["config", "show"], ["import"], ["demo"], ["handout"], ["report"], ["export", "fhir"],
+                ["export", "csv"]]
     for command in commands:
         result = tpi(*command, "--help")
         assert result.exit_code == 0, command
