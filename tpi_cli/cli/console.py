@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import sys
@@ -60,6 +61,16 @@ def as_input_error(parse: Callable[[str], Any], text: str) -> Any:
         return parse(text)
     except ValueError as error:
         raise InputError(str(error)) from None
+
+
+def date_option(flag: str, value: str | None) -> dt.date | None:
+    """A YYYY-MM-DD option's date, or bad input naming the flag."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{flag}: {value!r} is not a date; write it as YYYY-MM-DD") from None
 
 
 def print_json(data: Any) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -14,15 +13,6 @@ from tpi_cli.errors import InputError
 
 OutOpt = Annotated[Path | None, typer.Option("-o", "--output", help="Write this file (replacing it). Default: "
                                              "<patient id>-<date>-<kind>.pdf here, never replacing a file.")]
-
-
-def _date(flag: str, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{flag}: {value!r} is not a date; write it as YYYY-MM-DD") from None
 
 
 def _written(document, output: Path | None) -> None:
@@ -75,7 +65,8 @@ def report(
             raise InputError("--since and --until go with --patient (the progress review)")
         _written(documents.visit_summary(store, visit), output)
     else:
-        _written(documents.progress_review(store, patient, _date("--since", since), _date("--until", until)), output)
+        period = console.date_option("--since", since), console.date_option("--until", until)
+        _written(documents.progress_review(store, patient, *period), output)
 
 
 def register(app: typer.Typer) -> None:

@@ -11,7 +11,6 @@ import typer
 
 from tpi_cli.cli import console
 from tpi_cli.cli.context import open_store
-from tpi_cli.cli.documents import _date
 
 export_app = typer.Typer(help="Export visits: FHIR R4 for the EHR, CSV for spreadsheets.", no_args_is_help=True)
 
@@ -46,7 +45,8 @@ def fhir(output: _out("FILE.json to write (replacing it), or - for stdout."), pa
     """
     from tpi_cli.documents import fhir_export
 
-    _write(fhir_export(open_store(), patient, _date("--since", since), _date("--until", until)), output)
+    period = console.date_option("--since", since), console.date_option("--until", until)
+    _write(fhir_export(open_store(), patient, *period), output)
 
 
 @export_app.command("csv")
@@ -59,7 +59,8 @@ def csv(output: _out("FILE.csv to write (replacing it), or - for stdout."), pati
     """
     from tpi_cli.documents import csv_export
 
-    _write(csv_export(open_store(), patient, _date("--since", since), _date("--until", until)), output)
+    period = console.date_option("--since", since), console.date_option("--until", until)
+    _write(csv_export(open_store(), patient, *period), output)
 
 
 def register(app: typer.Typer) -> None:
