@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from tpi_cli.errors import StoreError
+from tpi_cli.errors import InputError, StoreError
 
 FILE_MODE = 0o600
 
@@ -43,13 +43,11 @@ def write_private_file(path: Path, data: bytes | Iterable[bytes]) -> None:
         write_synced(tmp, data)
         os.replace(tmp, path)
         fsync_dir(path.parent)
-    except OSError as error:
+    except BaseException as error:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        raise StoreError(f"cannot write {path}: {error.strerror or error}") from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        if isinstance(error, OSError):
+            raise StoreError(f"cannot write {path}: {error.strerror or error}") from None
         raise
 
 
@@ -78,8 +76,6 @@ def write_output(data: bytes | Iterable[bytes], chosen: Path | None, default_nam
 
 def read_text_file(path: Path, what: str, encoding: str = "utf-8") -> str:
     """The text of a file the user named; bad input (exit 2) when missing or not UTF-8, exit 3 when unreadable."""
-    from tpi_cli.errors import InputError
-
     try:
         return path.read_text(encoding=encoding)
     except FileNotFoundError:

@@ -51,8 +51,12 @@ def default_store_path() -> Path:
     return Path(platformdirs.user_data_dir("tpi", appauthor=False))
 
 
+def _json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
 def _encode(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    return _json(data).encode()
 
 
 def read_store_file(path: Path) -> dict[str, Any] | None:
@@ -225,6 +229,9 @@ class Store:
         table = (read_store_file(self._main) or {}).get("patients", {})
         return {doc["id"]: doc for doc in table.values()}
 
+    def has_patient(self, patient_id: str) -> bool:
+        return patient_id in self._patient_docs()
+
     def patient_records(self) -> list[dict[str, Any]]:
         """Patients as stored (the JSON shape of the Patient model), by id, without building models."""
         return sorted(self._patient_docs().values(), key=lambda doc: doc["id"])
@@ -333,15 +340,14 @@ class Store:
         data = read_store_file(path) or {}
         table = data.pop(table_name, {})
         index = {doc["id"]: key for key, doc in table.items()}
-        rows = {key: json.dumps(doc, ensure_ascii=False, separators=(",", ":")) for key, doc in table.items()}
+        rows = {key: _json(doc) for key, doc in table.items()}
         next_key = max((int(k) for k in table), default=0) + 1
         for record in records:
             key = index.get(record.id)
             if key is None:
                 key, next_key = str(next_key), next_key + 1
             rows[key] = record.model_dump_json()
-        tables = [f"{json.dumps(name)}:{json.dumps(other, ensure_ascii=False, separators=(',', ':'))}"
-                  for name, other in data.items()]
+        tables = [f"{json.dumps(name)}:{_json(other)}" for name, other in data.items()]
         tables.append(json.dumps(table_name) + ":{" + ",".join(f'"{key}":{row}' for key, row in rows.items()) + "}")
         staged = path.with_name(f".{path.name}.staged")
         write_synced(staged, ("{" + ",".join(tables) + "}").encode())

@@ -32,6 +32,7 @@ from tpi_cli.models import (
     VisitInput,
     format_visit_id,
     next_visit_id,
+    next_visit_number,
     problems,
     split_visit_id,
 )
@@ -354,7 +355,7 @@ def _import(store: Store, patient_lines: list[tuple[int, Patient]], entries: lis
                 stored = store.visits(pid)
                 windows[pid] = stored
                 taken[pid] = {v.id for v in stored}
-                numbers[pid] = split_visit_id(next_visit_id(pid, stored))[1]
+                numbers[pid] = next_visit_number(stored)
             start = entry.entered.date - YEAR
             window = windows[pid] = [v for v in windows[pid] if v.date > start]
             try:
@@ -395,8 +396,8 @@ def _entry_visit(entry: _VisitEntry, patient: Patient, window: list[Visit], sett
     numbers[pid] = max(numbers[pid], parts[1] + 1)
     taken[pid].add(visit.id)
     # an export is restored as it was recorded: its warnings, overrides and amendments
-    return visit.model_copy(update={"warnings": restored["warnings"], "overrides": overrides,
-                                    "amendments": amendments})
+    visit.warnings, visit.overrides, visit.amendments = restored["warnings"], overrides, amendments
+    return visit
 
 
 def _validated_line(model: type, data: dict[str, Any], line: int):

@@ -151,7 +151,7 @@ def _known_patient(store, text: str) -> str:
     patient_id = text.strip()
     if not patient_id:
         raise ValueError("give the patient's id, e.g. P001")
-    if not any(doc["id"] == patient_id for doc in store.patient_records()):
+    if not store.has_patient(patient_id):
         raise ValueError(f"no patient with id {patient_id!r}; add one first with `tpi patient add`")
     return patient_id
 
@@ -334,7 +334,7 @@ def list_visits(
     Example: tpi visits --patient P001
     """
     store = open_store()
-    if patient is not None and not any(doc["id"] == patient for doc in store.patient_records()):
+    if patient is not None and not store.has_patient(patient):
         raise InputError(f"patient: no patient with id {patient!r}; `tpi patient list` lists them")
     records = store.visit_records(patient)
     if as_json:
