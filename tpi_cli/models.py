@@ -10,7 +10,17 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from tpi_cli import vocab
 
@@ -35,6 +45,29 @@ Consent = Literal["verbal", "written"]
 ConcentrationUnit = Literal["%", "mg/mL"]
 PainScore = Annotated[int, Field(ge=0, le=10, description="numeric rating scale, 0-10")]
 NonBlank = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+_CLOCK = re.compile(r"^(?P<h>[01]?[0-9]|2[0-3]):(?P<m>[0-5][0-9])$")
+
+
+def _clock_time(value: Any) -> Any:
+    """A time of day written as HH:MM (24-hour clock); anything else is refused, never guessed."""
+    if isinstance(value, dt.time):
+        return value
+    match = _CLOCK.match(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"{value!r} is not a time; write it as HH:MM on the 24-hour clock, e.g. 09:30 or 14:05")
+    return dt.time(int(match["h"]), int(match["m"]))
+
+
+# Stored and printed as "HH:MM": the minute the clinician gave, no seconds invented.
+ClockTime = Annotated[
+    dt.time,
+    BeforeValidator(_clock_time),
+    PlainSerializer(lambda value: value.strftime("%H:%M"), return_type=str),
+    WithJsonSchema({"type": "string", "pattern": "^([01]?[0-9]|2[0-3]):[0-5][0-9]$",
+                    "description": "time of day, HH:MM (24-hour clock)"}),
+]
 
 
 def today() -> dt.date:
@@ -232,6 +265,8 @@ class _VisitFields(Record):
     functional_scores: list[FunctionalScore] = []
     home_exercise: bool | None = None
     consent: Consent | None = None
+    # --- procedure-note fields (clinical-reference.md §1): stored as given, null when not given ---
+    procedure_time: ClockTime | None = None
 
     @field_validator("date")
     @classmethod

@@ -47,6 +47,8 @@ ConsentOpt = Annotated[str | None, typer.Option("--consent", help="verbal or wri
 OverrideOpt = Annotated[str | None, typer.Option("--override-reason",
                                                  help="Why to go ahead when a safety check refuses.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the stored record as JSON on stdout.")]
+# procedure-note flags (clinical-reference.md §1)
+TimeOpt = Annotated[str | None, typer.Option("--time", help="Procedure time HH:MM (24-hour clock), e.g. 14:05.")]
 
 
 def visit_fields(
@@ -56,7 +58,7 @@ def visit_fields(
     complication: list[str] | None = None, clinician: str | None = None, follow_up: str | None = None,
     follow_up_days: int | None = None, notes: str | None = None, prior_relief_pct: int | None = None,
     prior_relief_weeks: int | None = None, function: list[str] | None = None, home_exercise: bool | None = None,
-    consent: str | None = None, visit_date: dt.date | None = None,
+    consent: str | None = None, visit_date: dt.date | None = None, time: str | None = None,
 ) -> dict[str, Any]:
     """The visit-input keys for the flags that were given (parsed; bad text is bad input)."""
     from tpi_cli.parsing import parse_agent, parse_function_score, parse_site
@@ -76,6 +78,8 @@ def visit_fields(
                        ("home_exercise", home_exercise), ("consent", consent), ("follow_up", follow_up)):
         if value is not None:
             fields[key] = value
+    if time is not None:
+        fields["procedure_time"] = time
     if dx:
         fields["diagnoses"] = dx
     if complication:
@@ -217,6 +221,7 @@ def render_visit(visit: Visit, title: str) -> None:
 
     esc = console.escape
     lines = [f"[bold]{esc(visit.id)}[/] · patient {esc(visit.patient_id)} · {visit.date.isoformat()}"
+             + (f" {visit.procedure_time:%H:%M}" if visit.procedure_time else "")
              + (f" · {esc(visit.clinician)}" if visit.clinician else "")]
     lines.append("Sites: " + esc("; ".join(f"{s.muscle} {s.side} ×{s.points}" for s in visit.sites)))
     if visit.agents:
@@ -269,7 +274,7 @@ def log_visit(
     follow_up: FollowUpOpt = None, follow_up_days: FollowUpDaysOpt = None, notes: NotesOpt = None,
     prior_relief_pct: ReliefPctOpt = None, prior_relief_weeks: ReliefWeeksOpt = None,
     function: FunctionOpt = None, home_exercise: HomeExerciseOpt = None, consent: ConsentOpt = None,
-    override_reason: OverrideOpt = None,
+    override_reason: OverrideOpt = None, time: TimeOpt = None,
     from_file: Annotated[Path | None, typer.Option("--from-file", help="A visit input JSON file "
                                                    "(schemas/visit-input.schema.json); - for stdin.")] = None,
     as_json: JsonOpt = False,
@@ -302,7 +307,7 @@ def log_visit(
                                complication=complication, clinician=clinician, follow_up=follow_up,
                                follow_up_days=follow_up_days, notes=notes, prior_relief_pct=prior_relief_pct,
                                prior_relief_weeks=prior_relief_weeks, function=function,
-                               home_exercise=home_exercise, consent=consent)}
+                               home_exercise=home_exercise, consent=consent, time=time)}
         if override_reason is not None:
             data["override_reason"] = override_reason
     entered = validated(VisitInput, data, "visit")
@@ -383,7 +388,7 @@ def amend(
     follow_up: FollowUpOpt = None, follow_up_days: FollowUpDaysOpt = None, notes: NotesOpt = None,
     prior_relief_pct: ReliefPctOpt = None, prior_relief_weeks: ReliefWeeksOpt = None,
     function: FunctionOpt = None, home_exercise: HomeExerciseOpt = None, consent: ConsentOpt = None,
-    override_reason: OverrideOpt = None, as_json: JsonOpt = False,
+    override_reason: OverrideOpt = None, time: TimeOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Correct a visit. The original values stay in the record with who, when and why.
 
@@ -402,7 +407,7 @@ def amend(
                            clinician=clinician, follow_up=follow_up, follow_up_days=follow_up_days, notes=notes,
                            prior_relief_pct=prior_relief_pct, prior_relief_weeks=prior_relief_weeks,
                            function=function, home_exercise=home_exercise, consent=consent,
-                           visit_date=original.date)
+                           visit_date=original.date, time=time)
     visit = amend_visit(store, visit_id, changes, reason, override_reason=override_reason)
     if as_json:
         console.print_json(visit)

@@ -1,0 +1,47 @@
+"""Procedure-note fields (clinical-reference.md §1): stored exactly as given, null when not given."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+def test_procedure_time_is_stored_as_typed_and_null_when_not_given(log, patient):
+    without = log("--site", "UT:left", "--pain-before", "7", "--pain-after", "2")
+    assert without["procedure_time"] is None
+    with_time = log("--site", "UT:left", "--pain-before", "7", "--pain-after", "2", "--time", "14:05")
+    assert with_time["procedure_time"] == "14:05"
+
+
+@pytest.mark.parametrize("text", ["14.05", "25:00", "14:60", "2pm", "14:05:30", "", "-1:00", "1405"])
+def test_a_time_that_is_not_hh_mm_is_refused_naming_the_field(tpi, patient, text):
+    result = tpi("log-visit", "--patient", "P001", "--site", "UT:left", "--pain-before", "7", "--pain-after", "2",
+                 "--time", text)
+    assert result.exit_code == 2
+    assert "procedure_time" in result.stderr and "HH:MM" in result.stderr
+    assert json.loads(tpi("visits", "--json").stdout) == []
+
+
+def test_amending_the_time_records_from_and_to(tpi, log, patient):
+    visit = log("--site", "UT:left", "--pain-before", "7", "--pain-after", "2", "--time", "9:30")
+    assert visit["procedure_time"] == "09:30"
+    result = tpi("visit", "amend", visit["id"], "--reason", "clock was wrong", "--time", "10:15", "--json")
+    assert result.exit_code == 0, result.stderr
+    amended = json.loads(result.stdout)
+    assert amended["procedure_time"] == "10:15"
+    assert amended["amendments"][-1]["changes"] == {"procedure_time": {"from": "09:30", "to": "10:15"}}
+
+
+def test_a_time_in_an_input_file_must_be_text(tpi, patient, tmp_path):
+    record = {"patient_id": "P001", "sites": [{"muscle": "upper trapezius", "side": "left"}],
+              "pain_before": 7, "pain_after": 2, "date": "2026-11-02", "procedure_time": 930}
+    path = tmp_path / "v.json"
+    path.write_text(json.dumps(record))
+    result = tpi("log-visit", "--from-file", str(path))
+    assert result.exit_code == 2 and "procedure_time" in result.stderr
+    record["procedure_time"] = "09:30"
+    path.write_text(json.dumps(record))
+    result = tpi("log-visit", "--from-file", str(path), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["procedure_time"] == "09:30"
