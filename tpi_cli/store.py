@@ -36,11 +36,29 @@ from tpi_cli.files import FILE_MODE, fsync_dir, write_private_file, write_synced
 
 if TYPE_CHECKING:
     from tpi_cli.models import Patient, Visit
+    from tpi_cli.store_pg import PostgresStore
 
 SCHEMA_VERSION = 1
 LOCK_TIMEOUT_S = 15.0
 DIR_MODE = 0o700
 STORE_ENV = "TPI_STORE"
+
+def is_database_url(location: str) -> bool:
+    return location.startswith(("postgresql://", "postgres://"))
+
+
+def open_store(location: str | None = None) -> Store | PostgresStore:
+    """The store at LOCATION (else $TPI_STORE, else the user data folder): a folder, or a postgresql:// URL.
+
+    This and the store classes are the only code that knows which kind of store is in use.
+    """
+    location = location if location is not None else os.environ.get(STORE_ENV) or None
+    if location is not None and is_database_url(location):
+        from tpi_cli.store_pg import PostgresStore  # psycopg is imported only for a database store
+
+        return PostgresStore(location)
+    return Store(Path(location).expanduser() if location is not None else default_store_path())
+
 
 def default_store_path() -> Path:
     env = os.environ.get(STORE_ENV)
@@ -135,8 +153,11 @@ class AtomicJSONStorage(Storage):
 class Store:
     """A tpi store folder. Reads need no lock; writes happen inside :meth:`transaction`."""
 
+    kind = "tinydb"
+
     def __init__(self, root: Path):
         self.root = Path(root)
+        self.location = str(self.root)
         self._main = self.root / "tpi.json"
         self._visits_dir = self.root / "visits"
         self._journal = self.root / "journal.json"
@@ -182,6 +203,18 @@ class Store:
         finally:
             self._locked = False
             release()
+
+    def close(self) -> None:
+        """Nothing stays open between operations (the PostgreSQL store closes its connection here)."""
+
+    def user(self) -> str:
+        """Who writes: the OS user."""
+        import getpass
+
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "unknown"
 
     def _require_lock(self) -> None:
         if not self._locked:

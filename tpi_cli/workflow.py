@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
-import getpass
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -41,13 +40,6 @@ from tpi_cli.store import Store
 
 # The keys of a stored visit that a person entered (the rest tpi derives).
 ENTERED_VISIT_KEYS = tuple(k for k in VisitInput.model_fields if k != "override_reason")
-
-
-def current_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 def now() -> dt.datetime:
@@ -141,7 +133,7 @@ def log_visit(store: Store, entered: VisitInput, user: str | None = None) -> Vis
         history = store.visits(patient.id)
         visit = build_visit(
             patient, entered, history, Settings(store.settings()),
-            visit_id=next_visit_id(patient.id, history), recorded_at=now(), recorded_by=user or current_user(),
+            visit_id=next_visit_id(patient.id, history), recorded_at=now(), recorded_by=user or store.user(),
         )
         store.add_visit(visit)
     return visit
@@ -177,14 +169,14 @@ def amend_visit(
         rebuilt = build_visit(
             patient, entered, history, Settings(store.settings()),
             visit_id=original.id, recorded_at=original.recorded_at or now(),
-            recorded_by=original.recorded_by or current_user(), earlier_overrides=original.overrides,
+            recorded_by=original.recorded_by or store.user(), earlier_overrides=original.overrides,
         )
         before = original.model_dump(mode="json", exclude={"amendments"})
         after = rebuilt.model_dump(mode="json", exclude={"amendments"})
         diff = {key: {"from": before[key], "to": after[key]} for key in after if before.get(key) != after[key]}
         if not diff:
             raise InputError("nothing changed: the amended values are the same as the recorded ones")
-        amendment = Amendment(at=now(), by=user or current_user(), reason=reason.strip(), changes=diff)
+        amendment = Amendment(at=now(), by=user or store.user(), reason=reason.strip(), changes=diff)
         amended = rebuilt.model_copy(update={"amendments": [*original.amendments, amendment]})
         store.replace_visit(amended)
     return amended
@@ -348,7 +340,7 @@ def _import(store: Store, patient_lines: list[tuple[int, Patient]], entries: lis
         numbers: dict[str, int] = {}
         taken: dict[str, set[str]] = {}
         new_visits = []
-        stamp, who = now(), user or current_user()
+        stamp, who = now(), user or store.user()
         for entry in sorted(entries, key=lambda e: (e.entered.date, e.line)):
             pid = entry.entered.patient_id
             if pid not in windows:

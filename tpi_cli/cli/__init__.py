@@ -15,7 +15,6 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 import importlib
 import sys
 from functools import cache
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -38,16 +37,16 @@ def _version(value: bool) -> None:
 
 def main_options(
     store: Annotated[
-        Path | None,
-        typer.Option("--store", help="Store folder (default: $TPI_STORE, else your user data folder).",
-                     show_default=False),
+        str | None,
+        typer.Option("--store", help="Store folder, or postgresql://USER@HOST[:PORT]/DB for a shared database "
+                     "(default: $TPI_STORE, else your user data folder).", show_default=False),
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
     """tpi: trigger point injection log, handouts and reports."""
-    state.store_path = store
+    state.store_location = store
 
 
 @cache

@@ -1,20 +1,19 @@
-"""Options shared by every command (the --store folder) and the store they open."""
+"""Options shared by every command (the --store location) and the store they open."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-from tpi_cli.store import Store, default_store_path
+from tpi_cli import store
 
 
 @dataclass
 class State:
-    store_path: Path | None = None
+    store_location: str | None = None
 
 
 state = State()
 
 
-def open_store() -> Store:
-    return Store(state.store_path or default_store_path())
+def open_store() -> store.Store | store.PostgresStore:
+    return store.open_store(state.store_location)

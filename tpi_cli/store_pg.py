@@ -1,0 +1,345 @@
+"""The shared store of a group practice: one PostgreSQL database, behind the same methods as :class:`Store`.
+
+Only :func:`tpi_cli.store.open_store` creates one (for a ``postgresql://`` location), and only then is
+psycopg imported. Everything lives in the schema ``tpi``::
+
+    meta       key/value: "app" = "tpi", "schema_version"
+    settings   key → value (JSON)
+    patients   id → doc (the Patient record)
+    visits     id → doc (the Visit record), with patient_id, number and date as indexed columns
+    protocols  name → doc
+    audit      seq → doc (the audit events), with audit_head holding the end of the chain
+
+Records are kept as ``json``, not ``jsonb``: json keeps the text the TinyDB store keeps, byte for byte
+(key order and numbers as written), so every listing and export reads the same from both kinds.
+
+Concurrency is the database's: every command's writes are one transaction (READ COMMITTED). Inside a
+transaction, reading a patient or their visits first locks the patient's row, so writers of one
+patient queue up and each sees the visits committed before it: visit numbers never collide and the
+checks that read history (same-day doses, sessions per year, steroid over 365 days) see every visit.
+A visit about to be changed (amend, sign, void) is locked without waiting: a second clinician changing
+the same visit at that moment gets a conflict (exit 3) and nothing of theirs is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+from psycopg import errors
+
+from tpi_cli.errors import InputError, StoreError
+
+if TYPE_CHECKING:
+    from tpi_cli.models import Patient, Visit
+
+SCHEMA = "tpi"
+CONNECT_TIMEOUT_S = 10
+LOCK_TIMEOUT = "15s"
+
+# Schema version N is reached by running MIGRATIONS[N - 1]; released entries never change.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE tpi.settings (key text PRIMARY KEY, value json NOT NULL);
+    CREATE TABLE tpi.patients (id text COLLATE "C" PRIMARY KEY, doc json NOT NULL);
+    CREATE TABLE tpi.visits (
+        id text COLLATE "C" PRIMARY KEY,
+        patient_id text COLLATE "C" NOT NULL REFERENCES tpi.patients (id),
+        number integer NOT NULL CHECK (number > 0),
+        date date NOT NULL,
+        doc json NOT NULL,
+        UNIQUE (patient_id, number)
+    );
+    CREATE INDEX visits_by_patient ON tpi.visits (patient_id, date DESC, number DESC);
+    CREATE INDEX visits_by_date ON tpi.visits (date DESC, number DESC);
+    CREATE TABLE tpi.protocols (name text COLLATE "C" PRIMARY KEY, doc json NOT NULL);
+    CREATE TABLE tpi.audit (seq bigint PRIMARY KEY CHECK (seq > 0), doc json NOT NULL);
+    CREATE TABLE tpi.audit_head (one boolean PRIMARY KEY DEFAULT true CHECK (one), seq bigint NOT NULL,
+                                 hash text);
+    INSERT INTO tpi.audit_head (seq, hash) VALUES (0, NULL);
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def display_location(url: str) -> str:
+    """URL without a password, for messages."""
+    return re.sub(r"(://[^/@:]*):[^/@]*@", r"\1@", url)
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+class PostgresStore:
+    """A tpi store in a PostgreSQL database. Reads need no transaction; writes happen inside :meth:`transaction`."""
+
+    kind = "postgresql"
+
+    def __init__(self, url: str):
+        self.url = url
+        self.location = display_location(url)
+        self._conn: psycopg.Connection | None = None
+        self._in_transaction = False
+        self._locked_patients: set[str] = set()
+
+    # --- connection, errors, transactions ----------------------------------------------------
+
+    @contextlib.contextmanager
+    def _translated(self) -> Iterator[None]:
+        """Database errors become StoreErrors (exit 3) naming the store and what to do."""
+        try:
+            yield
+        except errors.LockNotAvailable:
+            raise StoreError(
+                f"conflict in the store {self.location}: another clinician is changing this record right now; "
+                "nothing was saved — look at it again and repeat your change"
+            ) from None
+        except (errors.SerializationFailure, errors.DeadlockDetected, errors.UniqueViolation):
+            raise StoreError(
+                f"conflict in the store {self.location}: another tpi wrote the same record at the same time; "
+                "nothing was saved — try again"
+            ) from None
+        except errors.InsufficientPrivilege:
+            raise StoreError(
+                f"the database role {self._role()} may not do this in the store {self.location} "
+                "(read-only access); nothing was saved"
+            ) from None
+        except errors.UndefinedTable:
+            raise StoreError(
+                f"the database {self.location} holds no tpi store; create it with: tpi store init {self.location}"
+            ) from None
+        except errors.QueryCanceled:
+            raise StoreError(
+                f"the store {self.location} stayed locked by another tpi for {LOCK_TIMEOUT}; nothing was saved — "
+                "try again"
+            ) from None
+        except psycopg.OperationalError as error:
+            detail = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+            raise StoreError(f"cannot use the store {self.location}: {detail}") from None
+        except psycopg.Error as error:
+            raise StoreError(f"the store {self.location} failed: {type(error).__name__}: {error}") from None
+
+    def _role(self) -> str:
+        try:
+            return self._connection().info.parameter_status("session_authorization") or "?"
+        except (StoreError, psycopg.Error):
+            return "?"
+
+    def _connection(self, *, check_schema: bool = True) -> psycopg.Connection:
+        if self._conn is None or self._conn.closed:
+            with self._translated():
+                self._conn = psycopg.connect(
+                    self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, application_name="tpi",
+                    options=f"-c lock_timeout={LOCK_TIMEOUT}",
+                )
+            if check_schema:
+                self._check_schema()
+        return self._conn
+
+    def _rows(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        conn = self._connection()
+        with self._translated():
+            return conn.execute(query, params).fetchall()
+
+    def _execute(self, query: str, params: tuple[Any, ...] = ()) -> None:
+        self._require_transaction()
+        with self._translated():
+            self._connection().execute(query, params)
+
+    def _check_schema(self) -> None:
+        version = self._schema_version(self._conn)
+        if version is None:
+            raise StoreError(
+                f"the database {self.location} holds no tpi store; create it with: tpi store init {self.location}"
+            )
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"store {self.location} was written by a newer tpi (schema {version}); upgrade tpi to use it"
+            )
+        if version < SCHEMA_VERSION:
+            raise StoreError(
+                f"store {self.location} has schema {version}; upgrade it with: tpi store init {self.location}"
+            )
+
+    def _schema_version(self, conn: psycopg.Connection) -> int | None:
+        with self._translated():
+            if conn.execute("SELECT to_regclass('tpi.meta')").fetchone()[0] is None:
+                return None
+            meta = dict(conn.execute("SELECT key, value FROM tpi.meta").fetchall())
+        if meta.get("app") != "tpi" or not str(meta.get("schema_version", "")).isdigit():
+            raise StoreError(f"the database {self.location} holds a schema 'tpi' that is not a tpi store")
+        return int(meta["schema_version"])
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[PostgresStore]:
+        """One database transaction: the command's writes are all saved, or none."""
+        if self._in_transaction:
+            yield self
+            return
+        conn = self._connection()
+        with self._translated():
+            try:
+                with conn.transaction():
+                    self._in_transaction = True
+                    yield self
+            finally:
+                self._in_transaction = False
+                self._locked_patients.clear()
+
+    def _require_transaction(self) -> None:
+        if not self._in_transaction:
+            raise RuntimeError("store writes must run inside PostgresStore.transaction()")
+
+    def _lock_patient(self, patient_id: str) -> None:
+        """Inside a transaction, queue behind every other writer of this patient (see the module doc)."""
+        if self._in_transaction and patient_id not in self._locked_patients:
+            self._rows("SELECT 1 FROM tpi.patients WHERE id = %s FOR UPDATE", (patient_id,))
+            self._locked_patients.add(patient_id)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def user(self) -> str:
+        """Who writes: the database role this connection logged in as."""
+        return self._rows("SELECT current_user")[0][0]
+
+    # --- schema -------------------------------------------------------------------------------
+
+    def init(self) -> tuple[int, int]:
+        """Create the schema or bring it to the current version; (version before, version after).
+
+        Refuses a database holding tables that are not a tpi store's, so a wrong URL never mixes
+        patient records into another application's database.
+        """
+        conn = self._connection(check_schema=False)
+        with self._translated(), conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('tpi store init'))")
+            version = self._schema_version(conn)
+            if version is None:
+                others = [f"{schema}.{name}" for schema, name in conn.execute(
+                    "SELECT schemaname, tablename FROM pg_tables "
+                    "WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2 LIMIT 5"
+                ).fetchall()]
+                if others:
+                    raise InputError(
+                        f"URL: the database {self.location} already holds other tables ({', '.join(others)}); "
+                        "give tpi an empty database of its own (CREATE DATABASE tpi)"
+                    )
+                conn.execute("CREATE SCHEMA tpi")
+                conn.execute("CREATE TABLE tpi.meta (key text PRIMARY KEY, value text NOT NULL)")
+                conn.execute("INSERT INTO tpi.meta VALUES ('app', 'tpi'), ('schema_version', '0')")
+                version = 0
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"store {self.location} was written by a newer tpi (schema {version}); upgrade tpi to use it"
+                )
+            for number in range(version + 1, SCHEMA_VERSION + 1):
+                conn.execute(MIGRATIONS[number - 1])
+            conn.execute("UPDATE tpi.meta SET value = %s WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+        return version, SCHEMA_VERSION
+
+    # --- settings -------------------------------------------------------------------------------
+
+    def settings(self) -> dict[str, Any]:
+        return dict(self._rows("SELECT key, value FROM tpi.settings ORDER BY key"))
+
+    def set_setting(self, key: str, value: Any) -> None:
+        self._execute(
+            "INSERT INTO tpi.settings (key, value) VALUES (%s, %s::json) "
+            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            (key, _dumps(value)),
+        )
+
+    # --- patients -------------------------------------------------------------------------------
+
+    def has_patient(self, patient_id: str) -> bool:
+        return bool(self._rows("SELECT 1 FROM tpi.patients WHERE id = %s", (patient_id,)))
+
+    def patient_records(self) -> list[dict[str, Any]]:
+        """Patients as stored (the JSON shape of the Patient model), by id, without building models."""
+        return [doc for (doc,) in self._rows("SELECT doc FROM tpi.patients ORDER BY id")]
+
+    def patients(self) -> list[Patient]:
+        from tpi_cli.models import Patient
+
+        return [Patient.model_validate(doc) for doc in self.patient_records()]
+
+    def patient(self, patient_id: str) -> Patient | None:
+        from tpi_cli.models import Patient
+
+        self._lock_patient(patient_id)
+        rows = self._rows("SELECT doc FROM tpi.patients WHERE id = %s", (patient_id,))
+        return Patient.model_validate(rows[0][0]) if rows else None
+
+    def add_patient(self, patient: Patient) -> None:
+        self._execute("INSERT INTO tpi.patients (id, doc) VALUES (%s, %s::json)",
+                      (patient.id, patient.model_dump_json()))
+        self._locked_patients.add(patient.id)
+
+    def replace_patient(self, patient: Patient) -> None:
+        self._lock_patient(patient.id)
+        self._execute("UPDATE tpi.patients SET doc = %s::json WHERE id = %s", (patient.model_dump_json(), patient.id))
+
+    # --- visits ---------------------------------------------------------------------------------
+
+    def visit_records(self, patient_id: str | None = None) -> list[dict[str, Any]]:
+        """Visits as stored (the JSON shape of the Visit model), newest first, without building models."""
+        if patient_id is None:
+            return [doc for (doc,) in self._rows(
+                "SELECT doc FROM tpi.visits ORDER BY date DESC, number DESC, patient_id")]
+        self._lock_patient(patient_id)
+        return [doc for (doc,) in self._rows(
+            "SELECT doc FROM tpi.visits WHERE patient_id = %s ORDER BY date DESC, number DESC", (patient_id,))]
+
+    def visits(self, patient_id: str | None = None) -> list[Visit]:
+        from tpi_cli.models import Visit
+
+        return [Visit.model_validate(doc) for doc in self.visit_records(patient_id)]
+
+    def visit(self, visit_id: str) -> Visit | None:
+        from tpi_cli.models import Visit
+
+        lock = " FOR UPDATE NOWAIT" if self._in_transaction else ""
+        rows = self._rows(f"SELECT doc FROM tpi.visits WHERE id = %s{lock}", (visit_id,))
+        return Visit.model_validate(rows[0][0]) if rows else None
+
+    def _visit_row(self, visit: Visit) -> tuple[Any, ...]:
+        from tpi_cli.models import split_visit_id
+
+        number = split_visit_id(visit.id)[1]
+        return visit.id, visit.patient_id, number, visit.date, visit.model_dump_json()
+
+    def add_visit(self, visit: Visit) -> None:
+        self._lock_patient(visit.patient_id)
+        self._execute("INSERT INTO tpi.visits (id, patient_id, number, date, doc) VALUES (%s, %s, %s, %s, %s::json)",
+                      self._visit_row(visit))
+
+    def replace_visit(self, visit: Visit) -> None:
+        self._execute("UPDATE tpi.visits SET date = %s, doc = %s::json WHERE id = %s",
+                      (visit.date, visit.model_dump_json(), visit.id))
+
+    # --- many records at once -----------------------------------------------------------------
+
+    def write_batch(self, patients: list[Patient], visits: list[Visit]) -> None:
+        """Write all of these or none (the transaction): patients and visits upserted by id."""
+        self._require_transaction()
+        conn = self._connection()
+        with self._translated(), conn.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO tpi.patients (id, doc) VALUES (%s, %s::json) "
+                "ON CONFLICT (id) DO UPDATE SET doc = EXCLUDED.doc",
+                [(p.id, p.model_dump_json()) for p in patients],
+            )
+            cursor.executemany(
+                "INSERT INTO tpi.visits (id, patient_id, number, date, doc) VALUES (%s, %s, %s, %s, %s::json) "
+                "ON CONFLICT (id) DO UPDATE SET date = EXCLUDED.date, doc = EXCLUDED.doc",
+                [self._visit_row(v) for v in visits],
+            )
+
