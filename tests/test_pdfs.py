@@ -55,7 +55,7 @@ def test_handout_is_specific_to_the_visit(tpi, tmp_path, clinic):
     assert "quadratus lumborum, left side (low back, above the hip bone)" in text
     assert "gluteus medius, right side" in text
     assert "bupivacaine" in text
-    assert "4 to 8 hours" in text  # bupivacaine's numbness, not lidocaine's
+    assert "2 to 4 hours" in text  # bupivacaine's numbness after infiltration (AAFP-2014), not lidocaine's
     assert "December 14, 2026" in text
     assert "Ana María Núñez" in text and "May 6, 1960" in text and "November 2, 2026" in text
     assert "Pain diary" in text and "Relief lasted" in text

@@ -91,10 +91,23 @@ def test_two_anesthetics_add_up():
     assert "107% of the combined reference limit" in result.refusals[0].message
 
 
-def test_without_weight_the_absolute_limit_applies_with_a_warning():
-    result = check(patient(weight_kg=None), visit("lidocaine 1% 29 mL"))  # 290 mg ≤ 300
-    assert not result.refusals and warned(result, "No weight recorded")
-    assert refused(check(patient(weight_kg=None), visit("lidocaine 1% 30.5 mL")), "local anesthetic dose")
+@pytest.mark.parametrize(
+    ("volume", "outcome"),
+    [("22.5", "warn"), ("22.6", "refuse"), ("15.7", "ok")],  # assumed 50 kg: 4.5 mg/kg × 50 = 225 mg
+)
+def test_without_weight_an_adult_is_checked_at_the_assumed_weight_and_told_so(volume, outcome):
+    result = check(patient(weight_kg=None), visit(f"lidocaine 1% {volume} mL"))
+    assert warned(result, "assumed 50 kg (clinic policy")
+    assert refused(result, "local anesthetic dose") == (outcome == "refuse")
+    if outcome == "refuse":
+        assert "50 kg (assumed)" in result.refusals[0].message
+
+
+def test_the_assumed_weight_is_a_clinic_setting():
+    settings = Settings({"limits.assumed_weight_kg": 60.0})  # 4.5 × 60 = 270 mg
+    assert not check(patient(weight_kg=None), visit("lidocaine 1% 26 mL"), settings=settings).refusals
+    assert refused(check(patient(weight_kg=None), visit("lidocaine 1% 27.1 mL"), settings=settings),
+                   "local anesthetic dose")
 
 
 def test_clinic_can_change_the_limits():
@@ -153,10 +166,9 @@ def steroid_visit(day: dt.date, mg_triamcinolone: float, site="QL:left") -> Visi
 @pytest.mark.parametrize(
     ("history_mg", "today_mg", "warning"),
     [
-        (80, 40, None),             # 120 mg MPE: at the first threshold, not above it
-        (80, 40.4, "above 120 mg"),  # 120.4
-        (160, 40, "above 120 mg"),   # 200: at the second threshold
-        (160, 40.4, "above 200 mg"),  # 200.4
+        (120, 40, None),              # 160 mg MPE
+        (160, 40, None),              # 200: at the published figure, not above it
+        (160, 40.4, "above 200 mg"),  # 200.4 (Kang 2012; Kerezoudis 2018)
     ],
 )
 def test_steroid_exposure_over_365_days(history_mg, today_mg, warning):
@@ -166,20 +178,34 @@ def test_steroid_exposure_over_365_days(history_mg, today_mg, warning):
     if warning is None:
         assert not warned(result, "Steroid exposure")
     else:
-        assert warned(result, warning)
-        assert warned(result, "above 200 mg") == (warning == "above 200 mg")
+        assert warned(result, warning) and warned(result, "Kang 2012")
+        assert not warned(result, "Brown-Beresford")
+
+
+@pytest.mark.parametrize(("year_mg", "warns"), [(120, False), (120.4, True)])
+def test_an_earlier_steroid_warning_is_clinic_policy(year_mg, warns):
+    settings = Settings({"limits.steroid_early_mpe": 120.0})
+    history = [steroid_visit(DAY - dt.timedelta(days=200), 80, "glute med:left")]
+    result = check(patient(), steroid_visit(DAY, year_mg - 80), history, settings=settings)
+    assert warned(result, "clinic policy early warning") == warns
+
+
+@pytest.mark.parametrize(("mg", "warns"), [(40, False), (80, False), (80.4, True)])
+def test_steroid_per_visit_warning(mg, warns):
+    result = check(patient(), steroid_visit(DAY, mg))
+    assert warned(result, "per visit (clinic policy") == warns
 
 
 def test_steroid_history_counts_only_the_trailing_year():
-    inside = steroid_visit(DAY - dt.timedelta(days=364), 100, "glute med:left")
-    outside = steroid_visit(DAY - dt.timedelta(days=365), 100, "glute med:right")
-    assert warned(check(patient(), steroid_visit(DAY, 40), [inside]), "140 mg MPE")
+    inside = steroid_visit(DAY - dt.timedelta(days=364), 180, "glute med:left")
+    outside = steroid_visit(DAY - dt.timedelta(days=365), 180, "glute med:right")
+    assert warned(check(patient(), steroid_visit(DAY, 40), [inside]), "220 mg MPE")
     assert not warned(check(patient(), steroid_visit(DAY, 40), [outside]), "Steroid exposure")
 
 
 def test_dexamethasone_counts_in_methylprednisolone_equivalents():
     result = check(patient(), visit("dexamethasone 10 mg/mL 2.5 mL"))  # 25 mg × 4/0.75 = 133.3 mg MPE
-    assert warned(result, "133.3 mg MPE")
+    assert warned(result, "133.3 mg MPE, above 80 mg MPE per visit")
 
 
 def test_a_clinic_may_configure_a_steroid_refusal():
@@ -196,8 +222,8 @@ def test_same_site_steroid_sooner_than_three_months():
 
 
 def test_diabetes_and_pregnancy_with_a_steroid():
-    assert warned(check(patient(diabetic=True), steroid_visit(DAY, 20)), "blood sugar")
-    assert not warned(check(patient(diabetic=True), visit("lidocaine 1% 2 mL")), "blood sugar")
+    assert warned(check(patient(diabetic=True), steroid_visit(DAY, 20)), "blood glucose peaks about day 1")
+    assert not warned(check(patient(diabetic=True), visit("lidocaine 1% 2 mL")), "blood glucose")
     assert warned(check(patient(pregnant=True), steroid_visit(DAY, 20)), "Pregnant patient given a steroid")
     assert warned(check(patient(pregnant=True), visit("bupivacaine 0.25% 2 mL")), "lidocaine is preferred")
 

@@ -26,8 +26,18 @@ SITE_EXAMPLE = "'upper trapezius:left:2' (MUSCLE[:SIDE[:POINTS]])"
 AGENT_EXAMPLE = "'lidocaine 1% 3 mL' or 'triamcinolone 40 mg/mL 0.5 mL'"
 
 _NUMBER = r"(\d+(?:\.\d+)?|\.\d+)"
+# Epinephrine is read only from a positive statement (clinical-reference.md §9): "with epinephrine",
+# "w/ epi", "1:200,000". The Xylocaine label itself writes "epinephrine-free solutions", so the negative
+# phrasings are matched first and mean none.
+_EPI_WORD = r"(?:epinephrine|epinephrin|epi|adrenaline|adrenalin)"
+_NO_EPINEPHRINE = re.compile(
+    r"\b(?:without|w/o|wo|no|non|sans)\s*-?\s*" + _EPI_WORD + r"\b"
+    r"|\b" + _EPI_WORD + r"\s*-?\s*free\b"
+    r"|\bplain\b",
+    re.IGNORECASE,
+)
 _EPINEPHRINE = re.compile(
-    r"(?:\b(?:with|w/|w|\+|and)\s*)?\b(?:epinephrine|epi|adrenaline)\b"
+    r"(?:\b(?:with|w/|w|\+|and)\s*)?\b" + _EPI_WORD + r"\b"
     r"(?:\s*1\s*:\s*[\d,]+)?"
     r"|\b1\s*:\s*(?:100|200|400),?000\b",
     re.IGNORECASE,
@@ -99,7 +109,11 @@ def format_site(site: Site) -> str:
 def parse_agent(text: str) -> AgentInput:
     """Free-typed agent → AgentInput: drug (generic or brand), concentration, volume, epinephrine."""
     rest = text.strip()
+    without = bool(_NO_EPINEPHRINE.search(rest))
+    rest = _NO_EPINEPHRINE.sub(" ", rest)
     epinephrine = bool(_EPINEPHRINE.search(rest))
+    if without and epinephrine:
+        raise ValueError(f"agent {text!r} says both with and without epinephrine; give one")
     rest = _EPINEPHRINE.sub(" ", rest)
 
     volumes = list(_VOLUME.finditer(rest))

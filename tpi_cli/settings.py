@@ -32,14 +32,27 @@ def _settings() -> list[Setting]:
         Setting("payer.default", "choice", "medicare", "payer profile for patients without one",
                 ("medicare", "commercial", "none")),
         Setting("follow_up.default_days", "int", 0, "follow-up this many days after a visit (0: none)"),
-        # clinical-reference.md §4: Σ dose_i / max_i ≤ 1 is refused above 100%, warned above 70%.
+        # clinical-reference.md §4: Σ dose_i / max_i ≤ 1 (labels: toxic effects are additive) is refused above
+        # 100%; the warning above 70% is a clinic policy, not a published number.
         Setting("limits.anesthetic_warn_pct", "float", 70.0,
-                "warn when local anesthetics reach this % of their combined reference limit"),
+                "warn when local anesthetics reach this % of their combined reference limit (clinic policy)"),
         Setting("limits.anesthetic_refuse_pct", "float", 100.0,
                 "refuse above this % of the combined local anesthetic reference limit"),
-        # clinical-reference.md §4, Brown-Beresford-2022: warn above 120 and 200 mg MPE per 365 days.
-        Setting("limits.steroid_warn_mpe", "float", 120.0, "warn above this mg MPE in 365 days"),
-        Setting("limits.steroid_high_mpe", "float", 200.0, "warn again above this mg MPE in 365 days"),
+        # clinical-reference.md §4: the absolute caps fit a healthy normal-sized adult; without a weight tpi
+        # assumes a conservative one and says so.
+        Setting("limits.assumed_weight_kg", "float", 50.0,
+                "weight assumed for the dose limits when none is recorded (clinic policy)"),
+        # clinical-reference.md §9: labels ask for reduced doses in the elderly.
+        Setting("limits.elderly_age", "int", 65,
+                "warn that labels ask for reduced doses from this age (0: never)", maximum=130),
+        # clinical-reference.md §4: Kang 2012 (Pain Physician 15:229) and Kerezoudis 2018 (Pain Med 19:569)
+        # give 200 mg MPE per year; an earlier step and the per-visit figure are clinic choices.
+        Setting("limits.steroid_warn_mpe", "float", 200.0,
+                "warn above this mg MPE in 365 days (Kang 2012; Kerezoudis 2018)"),
+        Setting("limits.steroid_early_mpe", "float", 0.0,
+                "an earlier warning above this mg MPE in 365 days (clinic policy; 0: none)"),
+        Setting("limits.steroid_visit_warn_mpe", "float", 80.0,
+                "warn above this mg MPE in one visit (clinic policy)"),
         Setting("limits.steroid_refuse_mpe", "float", 0.0,
                 "refuse above this mg MPE in 365 days (0: never refuse; limits are not evidence-based)"),
         Setting("limits.steroid_site_interval_days", "int", 90,
@@ -50,11 +63,16 @@ def _settings() -> list[Setting]:
     ]
     for drug in vocab.drugs().values():
         for field, label in (("max_mg_kg", "mg/kg"), ("max_mg", "mg"),
-                             ("max_mg_kg_epi", "mg/kg with epinephrine"), ("max_mg_epi", "mg with epinephrine")):
+                             ("max_mg_kg_epi", "mg/kg with epinephrine"), ("max_mg_epi", "mg with epinephrine"),
+                             ("max_mg_24h", "mg per 24 hours over all visits")):
             value = getattr(drug, field)
             if value is not None:
                 rows.append(Setting(f"limits.{drug.name}.{field}", "float", float(value),
                                     f"{drug.name} reference limit, {label} ({drug.source})"))
+        # clinical-reference.md §9: strengths outside the list sold are refused as slips; a clinic adds its own.
+        rows.append(Setting(f"strengths.{drug.name}", "numbers", (),
+                            f"{drug.name} strengths the clinic uses besides those sold "
+                            f"({', '.join(f'{v:g}' for v in drug.strengths)} {drug.unit}), in {drug.unit}"))
     rows += _payer_profiles()
     return rows
 
@@ -115,6 +133,8 @@ def parse_value(key: str, raw: str) -> Any:
             shown = ", ".join(c or "''" for c in setting.choices)
             raise ValueError(f"{key} must be one of {shown}, not {raw!r}")
         return text
+    if setting.kind == "numbers":
+        return _numbers(key, raw)
     if setting.kind == "bool":
         if text.lower() in _TRUE:
             return True
@@ -130,6 +150,22 @@ def parse_value(key: str, raw: str) -> Any:
     if setting.maximum is not None and value > setting.maximum:
         raise ValueError(f"{key} must be at most {setting.maximum:g}, not {raw!r}")
     return value
+
+
+def _numbers(key: str, raw: str) -> tuple[float, ...]:
+    """'1.5, 4' → (1.5, 4.0); blank → (); anything else is bad input naming the key."""
+    values = []
+    for part in raw.replace(";", ",").split(","):
+        if not part.strip():
+            continue
+        try:
+            value = float(part)
+        except ValueError:
+            raise ValueError(f"{key} takes numbers separated by commas, e.g. '1.5, 4', not {raw!r}") from None
+        if not 0 < value <= 1000:
+            raise ValueError(f"{key}: each strength must be above 0 and at most 1000, not {part.strip()!r}")
+        values.append(value)
+    return tuple(values)
 
 
 class Settings:

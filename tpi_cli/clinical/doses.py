@@ -1,23 +1,27 @@
 """Doses: mg from concentration and volume, reference limits, and the additive anesthetic load.
 
-Limits come from the drug table (tpi_cli/vocab/drugs.toml, clinical-reference.md §4) as the clinic's
-settings may change them. The smaller of the mg/kg and absolute limits applies; without a weight, the
-absolute limit alone. Doses of several local anesthetics add up: Σ dose_i / max_i ≤ 1.
+Limits come from the drug table (tpi_cli/vocab/drug_table.py, clinical-reference.md §4) as the clinic's
+settings may change them. The smaller of the mg/kg and absolute limits applies. Without a weight the
+absolute caps (made for a healthy normal-sized adult) do not fit a child or a small adult: tpi then
+uses a conservative assumed weight (setting, default 50 kg) and says so. Doses of several local
+anesthetics add up, across the agents of one visit and the patient's other visits of that day (the
+labels: toxic effects are additive): Σ dose_i / max_i ≤ 1.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import NamedTuple
 
 from tpi_cli import vocab
-from tpi_cli.models import Agent
+from tpi_cli.models import Agent, Concentration
 from tpi_cli.settings import Settings
 
 
 class ReferenceLimit(NamedTuple):
     max_mg: float
-    basis: str  # how the limit was reached, e.g. "4.5 mg/kg × 50 kg = 225 mg"
+    basis: str  # how the limit was reached, e.g. "4.5 mg/kg × 50 kg"
 
 
 class AnestheticDose(NamedTuple):
@@ -35,6 +39,32 @@ class AnestheticDose(NamedTuple):
         return f"{self.drug}{' with epinephrine' if self.epinephrine else ''}"
 
 
+def percent_text(fraction: float, threshold: float = 1.0) -> str:
+    """FRACTION as a percentage that never reads as a threshold it is over: 1.004 → '100.4%', not '100%'.
+
+    Rounded to whole percent unless that would hide that FRACTION is above THRESHOLD (1.0 = the
+    reference limit); then rounded upward with as many decimals as it takes.
+    """
+    pct = fraction * 100
+    text = f"{pct:.0f}%"
+    limit = threshold * 100
+    if pct > limit + 1e-12 and round(pct) <= limit:
+        for digits in range(1, 7):
+            scale = 10 ** digits
+            shown = math.ceil(pct * scale - 1e-9) / scale
+            if shown > limit:
+                return f"{shown:.{digits}f}%"
+        return f"{pct:.9f}%"
+    return text
+
+
+def dosing_weight(weight_kg: float | None, settings: Settings) -> tuple[float, bool]:
+    """(weight the limits use, whether it is the clinic's assumed weight because none was recorded)."""
+    if weight_kg is None:
+        return float(settings["limits.assumed_weight_kg"]), True
+    return weight_kg, False
+
+
 def reference_limit(drug: str, weight_kg: float | None, epinephrine: bool, settings: Settings) -> ReferenceLimit:
     suffix = "_epi" if epinephrine else ""
     per_kg = settings.drug_limit(drug, f"max_mg_kg{suffix}")
@@ -42,12 +72,12 @@ def reference_limit(drug: str, weight_kg: float | None, epinephrine: bool, setti
     if per_kg is None or cap is None:
         raise ValueError(f"{drug} has no reference limit{' with epinephrine' if epinephrine else ''}")
     epi = " with epinephrine" if epinephrine else ""
-    if weight_kg is None:
-        return ReferenceLimit(cap, f"absolute limit {cap:g} mg{epi} (no weight recorded)")
-    by_weight = per_kg * weight_kg
+    weight, assumed = dosing_weight(weight_kg, settings)
+    kg = f"{weight:g} kg assumed (no weight recorded; clinic policy)" if assumed else f"{weight:g} kg"
+    by_weight = per_kg * weight
     if by_weight <= cap:
-        return ReferenceLimit(round(by_weight, 1), f"{per_kg:g} mg/kg{epi} × {weight_kg:g} kg")
-    return ReferenceLimit(cap, f"absolute limit {cap:g} mg{epi} (below {per_kg:g} mg/kg × {weight_kg:g} kg)")
+        return ReferenceLimit(round(by_weight, 1), f"{per_kg:g} mg/kg{epi} × {kg}")
+    return ReferenceLimit(cap, f"absolute limit {cap:g} mg{epi} (below {per_kg:g} mg/kg × {kg})")
 
 
 def anesthetic_doses(agents: Sequence[Agent], weight_kg: float | None, settings: Settings) -> list[AnestheticDose]:
@@ -88,3 +118,30 @@ def steroid_mpe(agents: Sequence[Agent]) -> float:
 
 def has_steroid(agents: Sequence[Agent]) -> bool:
     return any(vocab.drugs()[agent.drug].is_steroid for agent in agents)
+
+
+def strengths_sold(drug: str, settings: Settings) -> tuple[float, ...]:
+    """The strengths DRUG is sold in (clinical-reference.md §9) and those the clinic added, in the drug's unit."""
+    extra = settings[f"strengths.{drug}"] or ()
+    return tuple(sorted({*vocab.drugs()[drug].strengths, *(float(v) for v in extra)}))
+
+
+def _in_drug_unit(concentration: Concentration, unit: str) -> float:
+    # X % = 10·X mg/mL (clinical-reference.md §4)
+    return concentration.mg_per_ml / 10 if unit == "%" else concentration.mg_per_ml
+
+
+def unsold_strength(drug: str, concentration: Concentration | None, settings: Settings) -> str | None:
+    """Why CONCENTRATION of DRUG is not a strength sold for injection, or None when it is."""
+    if concentration is None:
+        return None
+    entry = vocab.drugs()[drug]
+    value = _in_drug_unit(concentration, entry.unit)
+    sold = strengths_sold(drug, settings)
+    if any(math.isclose(value, strength, rel_tol=1e-9, abs_tol=1e-9) for strength in sold):
+        return None
+    typed = f"{concentration.value:g}{'%' if concentration.unit == '%' else ' mg/mL'}"
+    same = f" ({value:g} {entry.unit})" if concentration.unit != entry.unit else ""
+    listed = ", ".join(f"{v:g}" for v in sold)
+    return (f"{drug} {typed}{same} is not a strength sold for injection, likely a slip; {drug} comes as "
+            f"{listed} {entry.unit} (clinical-reference.md §9, plus the clinic's own strengths)")

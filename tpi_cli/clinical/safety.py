@@ -2,7 +2,10 @@
 
 Each check returns findings: a *refusal* stops the visit unless the clinician gives an override
 reason; a *warning* is stored on the record. Limits come from the settings (defaults and sources in
-tpi_cli/settings.py and tpi_cli/vocab/drugs.toml, from clinical-reference.md).
+tpi_cli/settings.py and tpi_cli/vocab/drug_table.py, from clinical-reference.md).
+
+Every message is chart language: what was found and why it matters, with the source that gives its
+number or "clinic policy" — never a command-line flag or an instruction to whoever is typing.
 """
 
 from __future__ import annotations
@@ -13,16 +16,32 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from tpi_cli import vocab
-from tpi_cli.clinical.doses import AnestheticDose, anesthetic_doses, combined_fraction, has_steroid, steroid_mpe
+from tpi_cli.clinical.doses import (
+    AnestheticDose,
+    anesthetic_doses,
+    combined_fraction,
+    dosing_weight,
+    has_steroid,
+    percent_text,
+    steroid_mpe,
+    unsold_strength,
+)
+from tpi_cli.errors import InputError
 from tpi_cli.models import Patient, Visit, side_pairs
 from tpi_cli.settings import Settings
 
 YEAR = dt.timedelta(days=365)
+ADULT_AGE = 18  # clinical-reference.md §4 and §9: a patient under 18 needs a recorded weight
+BUPIVACAINE_MIN_AGE = 12  # Marcaine label: not recommended under 12 (clinical-reference.md §9)
 
 # check names, as stored in a visit's `overrides`
 LOCAL_ANESTHETIC_DOSE = "local anesthetic dose"
+DAILY_DOSE = "daily dose"
+AGE = "age"
 ALLERGY = "allergy"
 STEROID_EXPOSURE = "steroid exposure"
+
+LA_LIMIT_SOURCE = "the labels: doses of local anesthetics add up"
 
 
 class Finding(NamedTuple):
@@ -41,44 +60,125 @@ def _in_trailing_year(history: Sequence[Visit], day: dt.date) -> list[Visit]:
     return [v for v in history if start < v.date <= day]
 
 
+def counted(history: Sequence[Visit]) -> list[Visit]:
+    """Visits the checks count: a voided visit (entered in error) counts for nothing."""
+    return [v for v in history if getattr(v, "voided", None) is None]
+
+
+def same_day(history: Sequence[Visit], visit: Visit) -> list[Visit]:
+    return [v for v in history if v.date == visit.date and v.id != visit.id]
+
+
+def age_on(dob: dt.date, day: dt.date) -> int:
+    return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+
+
 def payer_profile(patient: Patient, settings: Settings) -> str:
     return patient.payer or settings["payer.default"]
 
 
-# --- the checks ------------------------------------------------------------------------------------
+# --- doses -----------------------------------------------------------------------------------------
 
 
-def check_anesthetic_dose(patient: Patient, visit: Visit, settings: Settings) -> Assessment:
+def check_anesthetic_dose(patient: Patient, visit: Visit, earlier_today: Sequence[Visit],
+                          settings: Settings) -> Assessment:
+    """The additive local anesthetic load of VISIT and EARLIER_TODAY (the patient's other visits that day)."""
     result = Assessment()
-    doses = anesthetic_doses(visit.agents, patient.weight_kg, settings)
-    if not doses:
+    if not anesthetic_doses(visit.agents, patient.weight_kg, settings):
         return result
-    if patient.weight_kg is None:
-        result.warnings.append(
-            "No weight recorded: local anesthetic checked against the absolute reference limit only; "
-            "record it with `tpi patient update ID --weight-kg KG`."
+    age = age_on(patient.dob, visit.date)
+    weight, assumed = dosing_weight(patient.weight_kg, settings)
+    if assumed and age < ADULT_AGE:
+        raise InputError(
+            f"weight: {patient.id} is {age} years old and has no weight recorded; a child's local anesthetic "
+            "limit is set by weight (clinical-reference.md §4), so record the weight first "
+            f"(tpi patient update {patient.id} --weight-kg KG)"
         )
+    if assumed:
+        result.warnings.append(
+            f"No weight recorded: local anesthetic limits computed for an assumed {weight:g} kg (clinic policy; "
+            "the labels' absolute caps are for a healthy normal-sized adult)."
+        )
+    agents = [agent for v in earlier_today for agent in v.agents] + list(visit.agents)
+    doses = anesthetic_doses(agents, patient.weight_kg, settings)
     total = combined_fraction(doses)
     refuse_at = settings["limits.anesthetic_refuse_pct"] / 100
     warn_at = settings["limits.anesthetic_warn_pct"] / 100
+    day = f" over {len(earlier_today) + 1} visits on {visit.date.isoformat()}" if earlier_today else ""
     if total > refuse_at + 1e-9:
-        result.refusals.append(Finding(LOCAL_ANESTHETIC_DOSE, f"{_dose_figures(doses, total, patient)}; over the "
-                                                              "reference limit"))
+        result.refusals.append(Finding(
+            LOCAL_ANESTHETIC_DOSE,
+            f"{_dose_figures(doses, total, refuse_at, weight, assumed)}{day}; over the reference limit",
+        ))
     elif total > warn_at + 1e-9:
-        result.warnings.append(f"Local anesthetic near the reference limit: {_dose_figures(doses, total, patient)}.")
+        result.warnings.append(
+            f"Local anesthetic near the reference limit: {_dose_figures(doses, total, warn_at, weight, assumed)}"
+            f"{day}; warned above {warn_at:.0%} (clinic policy)."
+        )
+    result.refusals += _daily_caps(agents, visit, earlier_today, settings)
     return result
 
 
-def _dose_figures(doses: Sequence[AnestheticDose], total: float, patient: Patient) -> str:
+def _daily_caps(agents, visit: Visit, earlier_today: Sequence[Visit], settings: Settings) -> list[Finding]:
+    """Caps per 24 hours over every visit of the day (bupivacaine 400 mg, Marcaine label)."""
+    findings = []
+    totals: dict[str, float] = {}
+    for agent in agents:
+        if agent.dose_mg is not None:
+            totals[agent.drug] = totals.get(agent.drug, 0.0) + agent.dose_mg
+    for drug, mg in sorted(totals.items()):
+        cap = settings.drug_limit(drug, "max_mg_24h")
+        if cap and mg > cap + 1e-9:
+            visits = f" over {len(earlier_today) + 1} visits" if earlier_today else ""
+            findings.append(Finding(
+                DAILY_DOSE,
+                f"{drug} {mg:g} mg on {visit.date.isoformat()}{visits} is over {cap:g} mg per 24 hours "
+                f"({vocab.drugs()[drug].source})",
+            ))
+    return findings
+
+
+def _dose_figures(doses: Sequence[AnestheticDose], total: float, threshold: float, weight: float,
+                  assumed: bool) -> str:
     """'lidocaine 250 mg is 111% of 225 mg max for 50 kg (4.5 mg/kg × 50 kg; reference limit from …)'."""
-    weight = f" for {patient.weight_kg:g} kg" if patient.weight_kg is not None else ""
+    kg = f" for {weight:g} kg{' (assumed)' if assumed else ''}"
     sources = "; ".join(dict.fromkeys(vocab.drugs()[d.drug].source for d in doses))
     if len(doses) == 1:
         dose = doses[0]
-        return (f"{dose.label} {dose.dose_mg:g} mg is {total:.0%} of {dose.limit.max_mg:g} mg max{weight}"
-                f" ({dose.limit.basis}; reference limit from {sources})")
-    parts = " + ".join(f"{d.label} {d.dose_mg:g} mg ({d.fraction:.0%} of {d.limit.max_mg:g} mg)" for d in doses)
-    return f"{parts} = {total:.0%} of the combined reference limit{weight} (doses add up; limits from {sources})"
+        return (f"{dose.label} {dose.dose_mg:g} mg is {percent_text(total, threshold)} of {dose.limit.max_mg:g} mg "
+                f"max{kg} ({dose.limit.basis}; reference limit from {sources})")
+    parts = " + ".join(f"{d.label} {d.dose_mg:g} mg ({percent_text(d.fraction)} of {d.limit.max_mg:g} mg)"
+                       for d in doses)
+    return (f"{parts} = {percent_text(total, threshold)} of the combined reference limit{kg} "
+            f"({LA_LIMIT_SOURCE}; limits from {sources})")
+
+
+def check_strengths(visit: Visit, settings: Settings) -> None:
+    """A strength no product is sold in is a likely slip (Kenalog 40%, lidocaine 5%): bad input, not a dose."""
+    slips = [why for agent in visit.agents if (why := unsold_strength(agent.drug, agent.concentration, settings))]
+    if slips:
+        raise InputError("agent: " + "; ".join(dict.fromkeys(slips)))
+
+
+def check_age(patient: Patient, visit: Visit, settings: Settings) -> Assessment:
+    result = Assessment()
+    age = age_on(patient.dob, visit.date)
+    given = {agent.drug for agent in visit.agents}
+    if "bupivacaine" in given and age < BUPIVACAINE_MIN_AGE:
+        result.refusals.append(Finding(
+            AGE, f"bupivacaine in a patient aged {age}: the Marcaine label does not recommend it under "
+                 f"{BUPIVACAINE_MIN_AGE} years (clinical-reference.md §9)",
+        ))
+    elderly = settings["limits.elderly_age"]
+    if elderly and age >= elderly and any(vocab.drugs()[d].is_local_anesthetic for d in given):
+        result.warnings.append(
+            f"Patient aged {age}: labels ask for reduced doses in elderly or debilitated patients "
+            f"(local anesthetic labels; warned from {elderly}, clinic policy)."
+        )
+    return result
+
+
+# --- allergies -------------------------------------------------------------------------------------
 
 
 def check_allergies(patient: Patient, visit: Visit) -> Assessment:
@@ -86,32 +186,64 @@ def check_allergies(patient: Patient, visit: Visit) -> Assessment:
     given = {agent.drug for agent in visit.agents}
     with_epinephrine = any(agent.epinephrine for agent in visit.agents)
     for allergy in patient.allergies:
-        for drug in sorted(vocab.drug_names_matching(allergy) & given):
+        match = vocab.allergy_match(allergy)
+        refused = sorted(match.refused_drugs() & given)
+        for drug in refused:
             drug_class = vocab.drugs()[drug].drug_class
+            why = ("ester local anesthetics cross-react through PABA (Nesacaine label)" if drug_class == "ester"
+                   else "tpi refuses any drug of a recorded allergy or its class (clinic policy)")
             result.refusals.append(Finding(
-                ALLERGY, f"{drug} ({drug_class}) matches the recorded allergy {allergy!r}",
+                ALLERGY, f"{drug} ({drug_class}) matches the recorded allergy {allergy!r}; {why}",
             ))
-        lowered = allergy.lower()
+        named_amides = {d for d in match.named if vocab.drugs()[d].drug_class == "amide"}
+        if named_amides and "amide" not in match.classes:
+            others = sorted(d for d in given if vocab.drugs()[d].drug_class == "amide" and d not in named_amides)
+            if others:
+                result.warnings.append(
+                    f"Recorded allergy {allergy!r} ({', '.join(sorted(named_amides))}, an amide): "
+                    f"{', '.join(others)} is also an amide; true cross-reactivity among amides is uncommon, "
+                    "but the Naropin label contraindicates it with amide-type hypersensitivity."
+                )
         # clinical-reference.md §4: epinephrine solutions and Novocain hold sulfite; multi-dose vials paraben.
-        if "sulfite" in lowered and (with_epinephrine or "procaine" in given):
+        if "sulfite" in match.excipients and (with_epinephrine or "procaine" in given):
             result.warnings.append(
-                f"Recorded allergy {allergy!r}: epinephrine solutions and procaine (Novocain) contain sulfite."
+                f"Recorded allergy {allergy!r}: epinephrine solutions and procaine (Novocain) contain sulfite "
+                "(labels)."
             )
-        if "paraben" in lowered and any(vocab.drugs()[d].is_local_anesthetic for d in given):
+        if "epinephrine" in match.excipients and with_epinephrine:
+            result.warnings.append(f"Recorded allergy {allergy!r}: an agent was given with epinephrine.")
+        if "paraben" in match.excipients and any(vocab.drugs()[d].is_local_anesthetic for d in given):
             result.warnings.append(
-                f"Recorded allergy {allergy!r}: multi-dose anesthetic vials contain methylparaben; "
-                "use a preservative-free single-dose vial."
+                f"Recorded allergy {allergy!r}: multi-dose local anesthetic vials contain methylparaben "
+                "(labels); single-dose vials are preservative-free."
             )
+        if not match.known:
+            result.warnings.append(unreadable_allergy(allergy))
     return result
+
+
+def unreadable_allergy(allergy: str) -> str:
+    """The warning for allergy text naming nothing tpi knows (kept as typed, never checked)."""
+    close = vocab.allergy_suggestions(allergy)
+    hint = f"; closest known names: {', '.join(close)}" if close else ""
+    return (f"Recorded allergy {allergy!r} names no drug, brand, class or excipient tpi knows, so tpi cannot "
+            f"check the agents against it{hint}.")
+
+
+def allergy_notes(allergies: Sequence[str]) -> list[str]:
+    """Warnings for a patient's allergy list: those tpi cannot check (for `patient add` and `update`)."""
+    return [unreadable_allergy(a) for a in allergies if not vocab.allergy_match(a).known]
+
+
+# --- other precautions -----------------------------------------------------------------------------
 
 
 def check_bleeding_risk(patient: Patient) -> Assessment:
     result = Assessment()
     if patient.anticoagulated:
-        # ASRA-ANTICOAG-2018 rates TPI low bleeding risk: flag, never block.
         result.warnings.append(
-            "Anticoagulated patient: bruising and bleeding more likely (TPI is low bleeding risk, "
-            "ASRA 2018); hold pressure 10 minutes."
+            "Anticoagulated patient: bruising and bleeding are more likely; ASRA-ANTICOAG-2018 classes trigger "
+            "point injection as a low bleeding risk procedure."
         )
     return result
 
@@ -122,19 +254,27 @@ def check_steroid(patient: Patient, visit: Visit, recent: Sequence[Visit], setti
     if not has_steroid(visit.agents):
         return result
     this_visit = steroid_mpe(visit.agents)
-    year = this_visit + sum(steroid_mpe(v.agents) for v in recent)
-    year = round(year, 1)
+    per_visit = settings["limits.steroid_visit_warn_mpe"]
+    if per_visit and this_visit > per_visit:
+        result.warnings.append(
+            f"Steroid this visit: {this_visit:g} mg MPE, above {per_visit:g} mg MPE per visit (clinic policy; "
+            "Benzon 2024 multisociety guideline: lower doses give similar benefit)."
+        )
+    year = round(this_visit + sum(steroid_mpe(v.agents) for v in recent), 1)
     summary = f"{year:g} mg MPE in the 365 days to {visit.date.isoformat()} ({this_visit:g} mg this visit)"
     refuse = settings["limits.steroid_refuse_mpe"]
-    high, warn = settings["limits.steroid_high_mpe"], settings["limits.steroid_warn_mpe"]
+    warn, early = settings["limits.steroid_warn_mpe"], settings["limits.steroid_early_mpe"]
     if refuse and year > refuse:
-        result.refusals.append(Finding(STEROID_EXPOSURE, f"{summary} is over the clinic's limit of {refuse:g} mg"))
-    elif year > high:
+        result.refusals.append(Finding(
+            STEROID_EXPOSURE, f"{summary} is over the clinic's limit of {refuse:g} mg (clinic policy)",
+        ))
+    elif warn and year > warn:
         result.warnings.append(
-            f"Steroid exposure: {summary}, above {high:g} mg (proposed yearly cap, Brown-Beresford 2022)."
+            f"Steroid exposure: {summary}, above {warn:g} mg MPE per year (Kang 2012: lower bone density in "
+            "post-menopausal women; Kerezoudis 2018; both epidural)."
         )
-    elif year > warn:
-        result.warnings.append(f"Steroid exposure: {summary}, above {warn:g} mg (Brown-Beresford 2022).")
+    elif early and year > early:
+        result.warnings.append(f"Steroid exposure: {summary}, above {early:g} mg (clinic policy early warning).")
 
     interval = settings["limits.steroid_site_interval_days"]
     here = side_pairs(visit.sites)
@@ -144,15 +284,17 @@ def check_steroid(patient: Patient, visit: Visit, recent: Sequence[Visit], setti
             for muscle, side in sorted(here & side_pairs(past.sites)):
                 result.warnings.append(
                     f"Steroid into {side} {muscle} again after {days} days (< {interval} days between steroid "
-                    "injections at one site)."
+                    "injections at one site, clinic policy)."
                 )
     if patient.diabetic:
         result.warnings.append(
-            "Diabetic patient given a steroid: blood sugar rises for 2-5 days (Shin 2020); "
-            "check it more often for 3-5 days."
+            "Diabetic patient given a steroid: blood glucose peaks about day 1 (Shin 2020) and can stay high "
+            "about a week when control is poor (Aleem 2017)."
         )
     if patient.pregnant:
-        result.warnings.append("Pregnant patient given a steroid: avoid steroid in pregnancy; prefer lidocaine alone.")
+        result.warnings.append(
+            "Pregnant patient given a steroid: steroid is avoided in pregnancy (clinical-reference.md §5)."
+        )
     return result
 
 
@@ -160,7 +302,10 @@ def check_pregnancy_anesthetic(patient: Patient, visit: Visit) -> Assessment:
     result = Assessment()
     others = sorted({a.drug for a in visit.agents if vocab.drugs()[a.drug].is_local_anesthetic} - {"lidocaine"})
     if patient.pregnant and others:
-        result.warnings.append(f"Pregnant patient given {', '.join(others)}: lidocaine is preferred in pregnancy.")
+        result.warnings.append(
+            f"Pregnant patient given {', '.join(others)}: lidocaine is preferred in pregnancy "
+            "(clinical-reference.md §5)."
+        )
     return result
 
 
@@ -174,10 +319,14 @@ def check_pneumothorax(visit: Visit) -> Assessment:
         result.warnings.append(f"Pneumothorax risk site ({names}), under ultrasound guidance.")
     else:
         result.warnings.append(
-            f"PNEUMOTHORAX RISK: {names} without ultrasound guidance; use ultrasound or a tangential "
-            "approach over a rib, and tell the patient the breathing warning signs."
+            f"PNEUMOTHORAX RISK: {names} injected without ultrasound guidance; the pleura lies within needle "
+            "reach (rhomboid skin-to-rib ~2.1 cm in lean patients; StatPearls NBK542196, AAFP-2002); ultrasound "
+            "or a tangential approach over a rib lowers the risk."
         )
     return result
+
+
+# --- payer rules -----------------------------------------------------------------------------------
 
 
 def check_payer(patient: Patient, visit: Visit, recent: Sequence[Visit], settings: Settings) -> Assessment:
@@ -219,7 +368,7 @@ def check_payer(patient: Patient, visit: Visit, recent: Sequence[Visit], setting
             if relief is None:
                 result.warnings.append(
                     f"{name}: repeat injection without recorded prior relief; the payer wants ≥ {bar_pct}% relief "
-                    f"for ≥ {bar_weeks} weeks (--prior-relief-pct, --prior-relief-weeks)."
+                    f"for ≥ {bar_weeks} weeks."
                 )
             elif relief.pct < bar_pct or relief.weeks < bar_weeks:
                 result.warnings.append(
@@ -227,11 +376,12 @@ def check_payer(patient: Patient, visit: Visit, recent: Sequence[Visit], setting
                 )
             if not visit.functional_scores:
                 result.warnings.append(
-                    f"{name}: repeat injection without a functional score; record one (--function NDI=24)."
+                    f"{name}: repeat injection without a functional score on a validated scale; the payer wants "
+                    "improved function documented."
                 )
         if rules["requires_home_exercise"] and visit.home_exercise is not True:
             result.warnings.append(
-                f"{name}: repeat injection needs a home exercise or rehab programme on record (--home-exercise)."
+                f"{name}: repeat injection without a home exercise or rehab programme on record; the payer wants one."
             )
 
     if visit.ultrasound and not rules["covers_ultrasound"]:
@@ -257,21 +407,25 @@ def relief_against_bar(pct: int, weeks: int, bar_pct: int, bar_weeks: int) -> st
 def check_documentation(visit: Visit) -> Assessment:
     result = Assessment()
     if visit.consent is None:
-        result.warnings.append(
-            "Consent not documented: give --consent verbal|written or set `tpi config set consent.default`."
-        )
+        result.warnings.append("Consent not documented.")
     if "M79.1" in visit.diagnoses:
         result.warnings.append("M79.1 is not billable since FY2023; use M79.10, M79.11, M79.12 or M79.18.")
     return result
 
 
 def assess(patient: Patient, visit: Visit, history: Sequence[Visit], settings: Settings) -> Assessment:
-    """Every check, in the order a clinician reads them: refusals first, then warnings."""
+    """Every check, in the order a clinician reads them: refusals first, then warnings.
+
+    HISTORY: the patient's other visits (at least those of the trailing year); voided ones count for nothing.
+    """
+    check_strengths(visit, settings)
     combined = Assessment()
+    history = counted(history)
     recent = _in_trailing_year(history, visit.date)
     for part in (
         check_allergies(patient, visit),
-        check_anesthetic_dose(patient, visit, settings),
+        check_age(patient, visit, settings),
+        check_anesthetic_dose(patient, visit, same_day(recent, visit), settings),
         check_steroid(patient, visit, recent, settings),
         check_bleeding_risk(patient),
         check_pregnancy_anesthetic(patient, visit),

@@ -37,6 +37,7 @@ class Drug(NamedTuple):
     max_mg: float | None = None
     max_mg_kg_epi: float | None = None
     max_mg_epi: float | None = None
+    max_mg_24h: float | None = None
     numb_hours: tuple[float, float] | None = None
     mpe_per_mg: float | None = None
 
@@ -140,20 +141,72 @@ def find_drug(name: str) -> Drug:
     return drugs()[canonical]
 
 
+# Allergy words (clinical-reference.md §4 and §9). Ester allergy cross-reacts through PABA (Nesacaine label:
+# contraindicated with PABA-ester hypersensitivity), so these name the whole ester class.
+ESTER_WORDS = ("paba", "para aminobenzoic acid", "para aminobenzoic", "aminobenzoic acid", "ester", "esters",
+               "benzocaine", "tetracaine", "novocain", "novocaine", "procaine", "chloroprocaine", "nesacaine")
+CLASS_WORDS = {"amide": ("amide",), "amides": ("amide",), "steroid": ("steroid",), "steroids": ("steroid",),
+               "corticosteroid": ("steroid",), "corticosteroids": ("steroid",), "cortisone": ("steroid",),
+               "anesthetic": ("amide", "ester"), "anesthetics": ("amide", "ester"),
+               "anaesthetic": ("amide", "ester"), "anaesthetics": ("amide", "ester"),
+               "caine": ("amide", "ester"), "caines": ("amide", "ester")}
+# Excipients: epinephrine solutions and Novocain hold sulfite; multi-dose vials hold methylparaben (§4).
+EXCIPIENT_WORDS = {
+    "sulfite": "sulfite", "sulfites": "sulfite", "sulphite": "sulfite", "sulphites": "sulfite",
+    "bisulfite": "sulfite", "bisulphite": "sulfite", "metabisulfite": "sulfite", "metabisulphite": "sulfite",
+    "sodium metabisulfite": "sulfite", "sodium bisulfite": "sulfite",
+    "paraben": "paraben", "parabens": "paraben", "methylparaben": "paraben", "propylparaben": "paraben",
+    "epinephrine": "epinephrine", "adrenaline": "epinephrine", "epi": "epinephrine",
+}
+# Allergies tpi knows and that no agent it records contains: recorded, nothing to check.
+UNRELATED_ALLERGIES = (
+    "penicillin", "penicillins", "amoxicillin", "cephalosporin", "cephalosporins", "sulfa", "sulfonamide",
+    "sulfonamides", "sulfa drugs", "nsaid", "nsaids", "aspirin", "ibuprofen", "naproxen", "codeine", "morphine",
+    "opioid", "opioids", "latex", "iodine", "contrast", "iodinated contrast", "shellfish", "peanut", "peanuts",
+    "egg", "eggs", "tree nuts", "bee stings", "nkda", "none", "no known drug allergies", "seasonal",
+)
+
+
+class AllergyMatch(NamedTuple):
+    """What an allergy text names: drugs by name or brand, whole classes, excipients."""
+
+    named: frozenset[str]  # canonical drug names named directly (lidocaine, Xylocaine → lidocaine)
+    classes: frozenset[str]  # drug classes named or implied (amide, ester, steroid)
+    excipients: frozenset[str]  # sulfite, paraben, epinephrine
+    known: bool  # False: tpi recognises nothing in the text and cannot check it
+
+    def refused_drugs(self) -> frozenset[str]:
+        by_class = {d.name for d in drugs().values() if d.drug_class in self.classes}
+        return frozenset(self.named | by_class)
+
+
+def _has_phrase(key: str, phrase: str) -> bool:
+    return f" {phrase} " in f" {key} "
+
+
 @cache
-def drug_names_matching(text: str) -> frozenset[str]:
-    """Canonical drug names that TEXT names as a drug, a brand or a drug class ("amide")."""
-    key = _key(text)
-    if key in _drug_names():
-        return frozenset({_drug_names()[key]})
-    classes = {"amide": ("amide",), "amides": ("amide",), "ester": ("ester",), "esters": ("ester",),
-               "steroid": ("steroid",), "steroids": ("steroid",), "corticosteroid": ("steroid",),
-               "corticosteroids": ("steroid",), "anesthetic": ("amide", "ester"),
-               "anesthetics": ("amide", "ester"), "anaesthetic": ("amide", "ester"),
-               "anaesthetics": ("amide", "ester")}
+def allergy_match(text: str) -> AllergyMatch:
+    key = _key(text.replace("/", " ").replace(",", " ").replace("(", " ").replace(")", " "))
+    named = {canonical for name, canonical in _drug_names().items() if _has_phrase(key, name)}
+    classes: set[str] = set()
+    if any(_has_phrase(key, word) for word in ESTER_WORDS):
+        classes.add("ester")
     for word in key.split():
-        if word in classes:
-            return frozenset(d.name for d in drugs().values() if d.drug_class in classes[word])
-    return frozenset(
-        d.name for d in drugs().values() if key and (d.name in key or any(_key(b) in key for b in d.brands))
-    )
+        classes.update(CLASS_WORDS.get(word, ()))
+    # an ester named by name stands for its class (cross-reactivity through PABA)
+    classes.update(drugs()[d].drug_class for d in named if drugs()[d].drug_class == "ester")
+    excipients = {kind for word, kind in EXCIPIENT_WORDS.items() if _has_phrase(key, word)}
+    unrelated = any(_has_phrase(key, word) for word in UNRELATED_ALLERGIES)
+    return AllergyMatch(frozenset(named), frozenset(classes), frozenset(excipients),
+                        known=bool(named or classes or excipients or unrelated))
+
+
+@cache
+def allergy_suggestions(text: str) -> list[str]:
+    """Known names closest to an allergy text tpi cannot read (drug, brand, class or excipient words)."""
+    words = [*_drug_names(), *ESTER_WORDS, *CLASS_WORDS, *EXCIPIENT_WORDS, *UNRELATED_ALLERGIES]
+    key = _key(text)
+    close = difflib.get_close_matches(key, words, n=3, cutoff=0.6)
+    for word in key.split():
+        close += difflib.get_close_matches(word, words, n=2, cutoff=0.75)
+    return list(dict.fromkeys(close))[:3]

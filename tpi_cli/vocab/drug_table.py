@@ -6,10 +6,12 @@ mg/kg and absolute figures with `tpi config set limits.<drug>.<field> VALUE`.
 
 class        amide | ester | steroid | other
 brands       brand names that resolve to the drug (clinical-reference.md §4)
-strengths    usual strengths, in `unit`
+strengths    the strengths sold for injection, in `unit` (clinical-reference.md §9): any other strength is
+             refused as a likely slip; a clinic adds its own with `tpi config set strengths.<drug> "1.5, 4"`
 unit         "%" (X % = 10·X mg/mL) or "mg/mL"
 max_mg_kg / max_mg                  reference limit without epinephrine (smaller of the two applies)
 max_mg_kg_epi / max_mg_epi          with epinephrine (absent: no epinephrine formulation)
+max_mg_24h   a daily cap over all of the day's visits (bupivacaine, Marcaine label)
 numb_hours   how long the numbness lasts [low, high], for the handout
 mpe_per_mg   mg methylprednisolone equivalent per mg of drug (clinical-reference.md §4 table)
 """
@@ -18,7 +20,7 @@ DRUGS: dict[str, dict] = {
     "lidocaine": {
         "class": "amide",
         "brands": ["Xylocaine", "lignocaine"],
-        "strengths": [0.5, 1, 2],
+        "strengths": [0.5, 1, 1.5, 2],
         "unit": "%",
         "max_mg_kg": 4.5,
         "max_mg": 300,
@@ -30,19 +32,21 @@ DRUGS: dict[str, dict] = {
     "bupivacaine": {
         "class": "amide",
         "brands": ["Marcaine", "Sensorcaine"],
-        "strengths": [0.25, 0.5],
+        "strengths": [0.25, 0.5, 0.75],
         "unit": "%",
         "max_mg_kg": 2.5,
         "max_mg": 175,
         "max_mg_kg_epi": 3,
         "max_mg_epi": 225,
-        "numb_hours": [4, 8],
-        "source": "Marcaine label (DailyMed) [V]; 2.5 mg/kg default, label text implies ~2",
+        "max_mg_24h": 400,
+        "numb_hours": [2, 4],
+        "source": "Marcaine label (DailyMed) [V] for the mg caps and 400 mg per 24 h; 2.5 and 3 mg/kg from "
+                  "clinical tables (the label gives no mg/kg)",
     },
     "ropivacaine": {
         "class": "amide",
         "brands": ["Naropin"],
-        "strengths": [0.2, 0.5],
+        "strengths": [0.2, 0.5, 0.75, 1],
         "unit": "%",
         "max_mg_kg": 3,
         "max_mg": 200,
@@ -52,7 +56,7 @@ DRUGS: dict[str, dict] = {
     "mepivacaine": {
         "class": "amide",
         "brands": ["Carbocaine", "Polocaine"],
-        "strengths": [1, 1.5, 2],
+        "strengths": [1, 1.5, 2, 3],
         "unit": "%",
         "max_mg_kg": 4.5,
         "max_mg": 350,
@@ -64,12 +68,13 @@ DRUGS: dict[str, dict] = {
     "procaine": {
         "class": "ester",
         "brands": ["Novocain", "Novocaine"],
-        "strengths": [1, 2],
+        "strengths": [1, 2, 10],
         "unit": "%",
-        "max_mg_kg": 10,
+        "max_mg_kg": 7,
         "max_mg": 350,
         "numb_hours": [0.5, 1],
-        "source": "Novocain label (DailyMed) [V]: 350-600 mg total; tpi uses the lower figure",
+        "source": "AAFP-2014 and Medscape for 7 mg/kg; Novocain label (DailyMed) [V] gives totals only "
+                  "(350-600 mg), tpi uses the lower",
     },
     "chloroprocaine": {
         "class": "ester",
