@@ -106,7 +106,9 @@ def test_sessions_per_year_count_the_stored_visits(tpi):
 @pytest.mark.parametrize(("days_before", "warns"), [(364, True), (365, False)])
 def test_steroid_exposure_counts_stored_visits_of_the_trailing_365_days(tpi, days_before, warns):
     add(tpi)
-    log(tpi, "--site", "glute med:left", "--agent", "triamcinolone 40 mg/mL 2.5 mL", "--date", days_ago(days_before))
+    # 180 + 40 = 220 mg MPE, above the 200 mg a year of Kang 2012 / Kerezoudis 2018
+    log(tpi, "--site", "glute med:left", "--agent", "triamcinolone 40 mg/mL 4.5 mL", "--date",
+        days_ago(days_before))
     today = log(tpi, "--site", "QL:left", "--agent", "triamcinolone 40 mg/mL 1 mL")
     assert any("Steroid exposure" in w for w in today["warnings"]) == warns
 
