@@ -235,14 +235,31 @@ class Store:
         return self._visits_dir / f"p-{patient_id}.json"
 
     def _check_schema(self) -> None:
-        meta = (read_store_file(self._main) or {}).get("meta", {})
-        version = next(iter(meta.values()), {}).get("schema_version") if meta else None
+        version = self._schema_version()
         if version is None:
             self._db(self._main).table("meta").insert({"schema_version": SCHEMA_VERSION})
         elif version > SCHEMA_VERSION:
             raise StoreError(
                 f"store {self.root} was written by a newer tpi (schema {version}); upgrade tpi to use it"
             )
+
+    def _schema_version(self) -> int | None:
+        meta = (read_store_file(self._main) or {}).get("meta", {})
+        return next(iter(meta.values()), {}).get("schema_version") if meta else None
+
+    def init(self) -> tuple[int, int]:
+        """Create the store (its folders and schema record); (schema version before, after)."""
+        before = self._schema_version() or 0
+        with self.transaction():
+            pass
+        return before, SCHEMA_VERSION
+
+    def info(self) -> dict[str, Any]:
+        """Which store this is and how much it holds."""
+        shards = sorted(self._visits_dir.glob("p-*.json")) if self._visits_dir.is_dir() else []
+        visits = sum(len((read_store_file(shard) or {}).get("visits", {})) for shard in shards)
+        return {"kind": self.kind, "location": self.location, "schema_version": self._schema_version(),
+                "patients": len(self._patient_docs()), "visits": visits}
 
     # --- settings -------------------------------------------------------------------------------
 

@@ -245,6 +245,29 @@ class PostgresStore:
             conn.execute("UPDATE tpi.meta SET value = %s WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
         return version, SCHEMA_VERSION
 
+    def info(self) -> dict[str, Any]:
+        """Which store this is and how much it holds."""
+        ((version, patients, visits),) = self._rows(
+            "SELECT (SELECT value FROM tpi.meta WHERE key = 'schema_version')::int, "
+            "(SELECT count(*) FROM tpi.patients), (SELECT count(*) FROM tpi.visits)")
+        return {"kind": self.kind, "location": self.location, "schema_version": version, "patients": patients,
+                "visits": visits, "role": self.user()}
+
+    def _record(self, model: type[Any], doc: Any) -> Any:
+        """DOC as a MODEL; a stored row that is not a valid record is damage (exit 3), not bad input."""
+        from pydantic import ValidationError
+
+        try:
+            return model.model_validate(doc)
+        except ValidationError as error:
+            name = doc.get("id") if isinstance(doc, dict) else None
+            table = "patients" if model.__name__ == "Patient" else "visits"
+            raise StoreError(
+                f"record {name or '?'} in table tpi.{table} of the store {self.location} is damaged "
+                f"({error.error_count()} problem(s), first at {'.'.join(map(str, error.errors()[0]['loc'])) or 'top'}); "
+                "it was left untouched — restore it from a backup"
+            ) from None
+
     # --- settings -------------------------------------------------------------------------------
 
     def settings(self) -> dict[str, Any]:
@@ -269,14 +292,14 @@ class PostgresStore:
     def patients(self) -> list[Patient]:
         from tpi_cli.models import Patient
 
-        return [Patient.model_validate(doc) for doc in self.patient_records()]
+        return [self._record(Patient, doc) for doc in self.patient_records()]
 
     def patient(self, patient_id: str) -> Patient | None:
         from tpi_cli.models import Patient
 
         self._lock_patient(patient_id)
         rows = self._rows("SELECT doc FROM tpi.patients WHERE id = %s", (patient_id,))
-        return Patient.model_validate(rows[0][0]) if rows else None
+        return self._record(Patient, rows[0][0]) if rows else None
 
     def add_patient(self, patient: Patient) -> None:
         self._execute("INSERT INTO tpi.patients (id, doc) VALUES (%s, %s::json)",
@@ -301,14 +324,14 @@ class PostgresStore:
     def visits(self, patient_id: str | None = None) -> list[Visit]:
         from tpi_cli.models import Visit
 
-        return [Visit.model_validate(doc) for doc in self.visit_records(patient_id)]
+        return [self._record(Visit, doc) for doc in self.visit_records(patient_id)]
 
     def visit(self, visit_id: str) -> Visit | None:
         from tpi_cli.models import Visit
 
         lock = " FOR UPDATE NOWAIT" if self._in_transaction else ""
         rows = self._rows(f"SELECT doc FROM tpi.visits WHERE id = %s{lock}", (visit_id,))
-        return Visit.model_validate(rows[0][0]) if rows else None
+        return self._record(Visit, rows[0][0]) if rows else None
 
     def _visit_row(self, visit: Visit) -> tuple[Any, ...]:
         from tpi_cli.models import split_visit_id
