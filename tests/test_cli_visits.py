@@ -236,10 +236,12 @@ def test_guided_entry_asks_for_an_override_reason_instead_of_losing_the_answers(
 def test_the_visits_table_shows_the_newest_and_says_how_many_more(tpi, log, patient):
     for day in ("2026-01-05", "2026-02-05", "2026-03-05"):
         log("--date", day, "--site", "QL:left", "--pain-before", "5", "--pain-after", "3")
-    table = tpi("visits", "--limit", "2").stdout
-    assert "newest 2 of 3 visits" in table and "2026-03-05" in table and "2026-01-05" not in table
+    result = tpi("visits", "--limit", "2")
+    assert "showing 2 of 3 visits" in result.stderr
+    assert "2026-03-05" in result.stdout and "2026-01-05" not in result.stdout
     assert "2026-01-05" in tpi("visits", "--limit", "0").stdout
-    assert len(json.loads(tpi("visits", "--limit", "1", "--json").stdout)) == 3  # --json is always everything
+    assert len(json.loads(tpi("visits", "--limit", "1", "--json").stdout)) == 1
+    assert len(json.loads(tpi("visits", "--json").stdout)) == 3  # --json without --limit is everything
 
 
 def test_stopping_at_a_prompt_saves_nothing(tpi, patient, monkeypatch):

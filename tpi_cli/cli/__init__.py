@@ -60,8 +60,10 @@ def build_app(command: str | None = None) -> typer.Typer:
     app = typer.Typer(
         name="tpi",
         help="Log trigger point injections, print aftercare handouts and procedure reports.\n\n"
-        "Example: tpi log-visit --patient P001 --site 'upper trapezius:left:2' "
-        "--agent 'lidocaine 1% 3 mL' --pain-before 7 --pain-after 2",
+        "Examples:\n\n\b\n"
+        "tpi patient add --id P001 --name 'Ana María Núñez' --dob 1968-04-02\n"
+        "tpi log-visit --patient P001 --site 'upper trapezius:left:2' --agent 'lidocaine 1% 3 mL' --pain-before 7 --pain-after 2\n"
+        "tpi handout --patient P001",
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,

@@ -9,7 +9,8 @@ import typer
 from tpi_cli.cli import console
 from tpi_cli.cli.context import open_store
 
-config_app = typer.Typer(help="Clinic details, defaults, reference limits and payer profiles.",
+config_app = typer.Typer(help="Clinic details, defaults, reference limits and payer profiles.\n\nExamples:\n\n\b\n"
+                         "tpi config show\ntpi config set clinic.phone '(555) 010-2000'\ntpi config unset clinic.phone",
                          no_args_is_help=True)
 
 
@@ -21,7 +22,10 @@ def set_value(
 ) -> None:
     """Change a setting of this store.
 
-    Example: tpi config set clinic.phone '(555) 010-2000'
+    Example:
+
+    \b
+    tpi config set clinic.phone '(555) 010-2000'
     """
     from tpi_cli.errors import InputError
     from tpi_cli.settings import parse_value
@@ -41,7 +45,10 @@ def set_value(
 def show(as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False) -> None:
     """Show every setting, its value and whether it is the default.
 
-    Example: tpi config show --json
+    Example:
+
+    \b
+    tpi config show --json
     """
     from tpi_cli.settings import SETTINGS, Settings
 
@@ -49,7 +56,7 @@ def show(as_json: Annotated[bool, typer.Option("--json", help="Print JSON on std
     if as_json:
         console.print_json({key: settings[key] for key in SETTINGS})
         return
-    console.table("Settings", ["key", "value", "", "meaning"],
+    console.table("Settings", ["key", "value", "source", "meaning"],
                   [[key, str(settings[key]), "set" if settings.is_set(key) else "default", s.help]
                    for key, s in SETTINGS.items()])
 

@@ -7,7 +7,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -90,19 +90,39 @@ def warning_lines(warnings: list[str]) -> str:
     return "\n".join(f"[yellow]⚠[/] {escape(w)}" for w in warnings)
 
 
-# Columns whose text may wrap; the others (ids, dates, codes) stay on one line.
-WRAPPING_COLUMNS = {"sites", "doses", "name", "allergies", "meaning", "notes", "risks"}
+# Columns whose text may wrap on spaces; the others (ids, dates, codes) stay on one line.
+WRAPPING_COLUMNS = {"sites", "doses", "name", "allergies", "meaning", "notes", "risks", "value", "due", "CPT"}
 
 
-def table(title: str | None, columns: list[str], rows: list[list[str]]) -> None:
-    from rich.table import Table
+# Columns whose own narrowest readable width differs from tables.MIN_WRAP_WIDTH: free text that needs
+# room to be read, and a list of codes that may go one a line.
+COLUMN_MIN_WIDTHS = {"meaning": 24, "CPT": 5}
 
-    grid = Table(title=title, title_justify="left", header_style="bold")
-    for column in columns:
-        grid.add_column(column, overflow="fold", no_wrap=column not in WRAPPING_COLUMNS)
-    for row in rows:
-        grid.add_row(*(escape(cell) for cell in row))
-    stdout.print(grid)
+
+def table(title: str | None, columns: list[str], rows: list[list[str]], note: str | None = None) -> None:
+    """A listing on stdout (see cli/tables.py); NOTE (e.g. how many more there are) goes to stderr."""
+    from tpi_cli.cli import tables
+
+    spec = [tables.Column(name, wrap=name in WRAPPING_COLUMNS, min_width=COLUMN_MIN_WIDTHS.get(name, tables.MIN_WRAP_WIDTH))
+            for name in columns]
+    tables.show(stdout, title, spec, rows)
+    if note:
+        stderr.print(note)
+
+
+LimitOpt = Annotated[int | None, typer.Option(
+    "--limit", help="Show at most N (0: all). Tables default to a screenful; --json to all.", show_default=False)]
+
+
+def limited(records: list[Any], limit: int | None, noun: str, default: int) -> tuple[list[Any], str | None]:
+    """The first LIMIT records (DEFAULT when not given; 0 is all) and, when some are left out, a note saying so."""
+    if limit is None:
+        limit = default
+    if limit < 0:
+        raise InputError(f"--limit: give a number of {noun}s to show, or 0 for all (not {limit})")
+    if not limit or len(records) <= limit:
+        return records, None
+    return records[:limit], f"showing {limit} of {len(records)} {noun}s; --limit 0 shows all"
 
 
 def panel(body: str, title: str, style: str = "green") -> None:

@@ -18,7 +18,11 @@ def import_file(
 ) -> None:
     """Import patients and visits. Every line is checked first; then all are written, or none.
 
-    Example: tpi import clinic-history.jsonl        tpi import visits-2026.csv
+    Examples:
+
+    \b
+    tpi import clinic-history.jsonl
+    tpi import visits-2026.csv
     """
     from tpi_cli.workflow import import_file as import_into
 

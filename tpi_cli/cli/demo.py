@@ -40,7 +40,10 @@ def demo(
 ) -> None:
     """Build a demo store of synthetic patients and visits in --out (default ./tpi-demo).
 
-    Example: tpi demo --out /tmp/tpi-demo && tpi --store /tmp/tpi-demo/store visits
+    Example:
+
+    \b
+    tpi demo --out /tmp/tpi-demo && tpi --store /tmp/tpi-demo/store visits
     """
     from tpi_cli.store import Store
     from tpi_cli.synthetic import DEMO_NAMES, clinic_records
@@ -59,7 +62,7 @@ def demo(
     console.info(f"Demo store: {root} ({result.patients} synthetic patients, {result.visits} visits).")
     from tpi_cli.cli.visit import visit_rows
 
-    console.table("Latest visits in the demo store", *visit_rows(store.visits()[:8]))
+    console.table("Latest visits in the demo store", *visit_rows(store.visit_records()[:8]))
     written = _sample_documents(store, out)
     console.info("Sample PDFs:\n" + "\n".join(f"  {path}" for path in written))
     latest = store.visits(SAMPLE_PATIENT)[0].id

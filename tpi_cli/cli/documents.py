@@ -32,7 +32,10 @@ def handout(
 ) -> None:
     """Print the patient's aftercare handout for a visit as a PDF.
 
-    Example: tpi handout --patient P001 --lang es --large-print
+    Example:
+
+    \b
+    tpi handout --patient P001 --lang es --large-print
     """
     from tpi_cli.documents import handout as make
 
@@ -53,7 +56,11 @@ def report(
 ) -> None:
     """Print a visit summary (--visit) or a progress review over many visits (--patient) as a PDF.
 
-    Example: tpi report --visit P001-V3        tpi report --patient P001 --since 2026-01-01
+    Examples:
+
+    \b
+    tpi report --visit P001-V3
+    tpi report --patient P001 --since 2026-01-01
     """
     from tpi_cli import documents
 

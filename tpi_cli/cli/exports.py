@@ -12,7 +12,9 @@ import typer
 from tpi_cli.cli import console
 from tpi_cli.cli.context import open_store
 
-export_app = typer.Typer(help="Export visits: FHIR R4 for the EHR, CSV for spreadsheets.", no_args_is_help=True)
+export_app = typer.Typer(help="Export visits: FHIR R4 for the EHR, CSV for spreadsheets.\n\n"
+                         "Examples:\n\n\b\ntpi export fhir --patient P001 -o p001.json\n"
+                         "tpi export csv --since 2026-01-01 -o visits-2026.csv", no_args_is_help=True)
 
 PatientOpt = Annotated[str | None, typer.Option("--patient", help="Only this patient.")]
 SinceOpt = Annotated[str | None, typer.Option("--since", help="Visits from this date (YYYY-MM-DD).")]
@@ -41,7 +43,10 @@ def fhir(output: _out("FILE.json to write (replacing it), or - for stdout."), pa
          since: SinceOpt = None, until: UntilOpt = None) -> None:
     """Write one FHIR R4 Bundle of patients, encounters, procedures, medications and pain scores.
 
-    Example: tpi export fhir --patient P001 --since 2026-01-01 -o p001.json
+    Example:
+
+    \b
+    tpi export fhir --patient P001 --since 2026-01-01 -o p001.json
     """
     from tpi_cli.documents import fhir_export
 
@@ -55,7 +60,10 @@ def csv(output: _out("FILE.csv to write (replacing it), or - for stdout."), pati
         since: SinceOpt = None, until: UntilOpt = None) -> None:
     """Write one CSV row per visit (UTF-8), with the patient's columns; `tpi import` reads it back.
 
-    Example: tpi export csv --since 2026-01-01 -o visits-2026.csv
+    Example:
+
+    \b
+    tpi export csv --since 2026-01-01 -o visits-2026.csv
     """
     from tpi_cli.documents import csv_export
 

@@ -13,7 +13,9 @@ from tpi_cli.errors import InputError
 if TYPE_CHECKING:
     from tpi_cli.models import Patient
 
-patient_app = typer.Typer(help="Register patients and keep their weight, allergies and risks current.",
+patient_app = typer.Typer(help="Register patients and keep their weight, allergies and risks current.\n\n"
+                          "Examples:\n\n\b\ntpi patient add --id P001 --name 'Ana María Núñez' --dob 1968-04-02\n"
+                          "tpi patient list\ntpi patient show P001",
                           no_args_is_help=True)
 
 IdOpt = Annotated[str, typer.Option("--id", help="Patient id: letters, digits, . _ - (up to 32), e.g. P001.")]
@@ -44,8 +46,10 @@ def add(
 ) -> None:
     """Register a patient.
 
-    Example: tpi patient add --id P001 --name 'Ana María Núñez' --dob 1968-04-02 --weight-kg 64
-    --allergy sulfite --payer medicare
+    Example:
+
+    \b
+    tpi patient add --id P001 --name 'Ana María Núñez' --dob 1968-04-02 --weight-kg 64 --allergy sulfite --payer medicare
     """
     from tpi_cli.models import Patient
     from tpi_cli.workflow import add_patient, validated
@@ -73,7 +77,10 @@ def update(
 ) -> None:
     """Change a patient's details (weight, allergies, risks change over time).
 
-    Example: tpi patient update P001 --weight-kg 61 --allergy bupivacaine --not-pregnant
+    Example:
+
+    \b
+    tpi patient update P001 --weight-kg 61 --allergy bupivacaine --not-pregnant
     """
     from tpi_cli.lookup import require_patient
     from tpi_cli.workflow import update_patient
@@ -104,25 +111,38 @@ def _risks(patient: Patient) -> str:
 
 @patient_app.command("list")
 @console.friendly
-def list_patients(as_json: JsonOpt = False) -> None:
-    """List patients.
+def list_patients(limit: console.LimitOpt = None, as_json: JsonOpt = False) -> None:
+    """List patients by id.
 
-    Example: tpi patient list --json
+    Examples:
+
+    \b
+    tpi patient list
+    tpi patient list --limit 0 | cut -f1,2
     """
     store = open_store()
+    records = store.patient_records()
+    shown, note = console.limited(records, limit, "patient", default=0 if as_json else 100)
     if as_json:
-        console.print_json(store.patient_records())
+        console.print_json(shown)
+        if note:
+            console.info(note)
         return
-    patients = store.patients()
-    if not patients:
+    if not records:
         console.info("No patients yet. Add one with `tpi patient add --id P001 --name NAME --dob YYYY-MM-DD`.")
         return
-    console.table(
-        f"{len(patients)} patient{'s' if len(patients) != 1 else ''}",
-        ["id", "name", "born", "sex", "kg", "allergies", "risks", "payer"],
-        [[p.id, p.name, p.dob.isoformat(), p.sex, f"{p.weight_kg:g}" if p.weight_kg else "—",
-          ", ".join(p.allergies) or "—", _risks(p) or "—", p.payer or "(default)"] for p in patients],
-    )
+    console.table(f"{len(records)} patient{'s' if len(records) != 1 else ''}", *patient_rows(shown), note=note)
+
+
+def patient_rows(records: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    """The patients table, from stored records (no models built for a long list)."""
+    rows = []
+    for p in records:
+        risks = ", ".join(flag for flag in ("anticoagulated", "diabetic", "pregnant") if p.get(flag))
+        rows.append([p["id"], p["name"], p["dob"], p.get("sex") or "unknown",
+                     f"{p['weight_kg']:g}" if p.get("weight_kg") else "—", ", ".join(p.get("allergies") or []) or "—",
+                     risks or "—", p.get("payer") or "(default)"])
+    return ["id", "name", "born", "sex", "kg", "allergies", "risks", "payer"], rows
 
 
 @patient_app.command("show")
@@ -132,7 +152,10 @@ def show(
 ) -> None:
     """Show a patient and their visits.
 
-    Example: tpi patient show P001
+    Example:
+
+    \b
+    tpi patient show P001
     """
     from tpi_cli.cli.visit import visit_rows
     from tpi_cli.lookup import require_patient
@@ -150,7 +173,7 @@ def show(
         f"Risks: {_risks(patient) or 'none recorded'} · payer: {patient.payer or '(clinic default)'}",
     ]
     console.panel("\n".join(lines), title="Patient", style="cyan")
-    visits = store.visits(patient.id)
+    visits = store.visit_records(patient.id)
     if visits:
         console.table("Visits (newest first)", *visit_rows(visits))
     else:

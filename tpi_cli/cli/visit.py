@@ -17,7 +17,8 @@ from tpi_cli.errors import InputError, RefusedError
 if TYPE_CHECKING:
     from tpi_cli.models import Visit
 
-visit_app = typer.Typer(help="Show or amend one visit.", no_args_is_help=True)
+visit_app = typer.Typer(help="Show or amend one visit.\n\nExamples:\n\n\b\ntpi visit show P001-V3\n"
+                        "tpi visit amend P001-V3 --reason 'wrong side recorded' --site 'UT:right:2'", no_args_is_help=True)
 
 # The visit's field flags, shared by log-visit and visit amend.
 SiteOpt = Annotated[list[str] | None, typer.Option(
@@ -190,19 +191,24 @@ def prompt_missing(store, patient: str | None, site: list[str] | None, agent: li
 # --- rendering --------------------------------------------------------------------------------------
 
 
-def visit_rows(visits: list[Visit]) -> tuple[list[str], list[list[str]]]:
-    from tpi_cli.clinical.doses import dose_by_drug
-
+def visit_rows(records: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    """The visits table, from stored records: a listing of 50,000 visits builds no models."""
     rows = []
-    for v in visits:
-        sites = ", ".join(f"{s.muscle} {s.side[0].upper() if s.side != 'bilateral' else 'bilat'}×{s.points}"
-                          for s in v.sites)
-        doses = ", ".join(f"{drug} {mg:g} mg" for drug, mg in dose_by_drug(v.agents).items()) or (
-            "dry needling" if not v.agents else "saline")
-        flags = ("⚠" + str(len(v.warnings)) if v.warnings else "") + (" ✎" if v.amendments else "")
-        rows.append([v.id, v.date.isoformat(), v.patient_id, sites, doses,
-                     f"{v.pain_before}→{v.pain_after}", " ".join(v.cpt), flags.strip()])
+    for v in records:
+        sites = ", ".join(f"{s['muscle']} {_SIDE_MARK.get(s['side'], s['side'])}×{s['points']}" for s in v["sites"])
+        totals: dict[str, float] = {}
+        for agent in v["agents"]:
+            if agent.get("dose_mg") is not None:
+                totals[agent["drug"]] = round(totals.get(agent["drug"], 0.0) + agent["dose_mg"], 3)
+        doses = ", ".join(f"{drug} {mg:g} mg" for drug, mg in totals.items()) or (
+            "dry needling" if not v["agents"] else "saline")
+        flags = ("⚠" + str(len(v["warnings"])) if v.get("warnings") else "") + (" ✎" if v.get("amendments") else "")
+        rows.append([v["id"], v["date"], v["patient_id"], sites, doses,
+                     f"{v['pain_before']}→{v['pain_after']}", " ".join(v.get("cpt", [])), flags.strip()])
     return ["visit", "date", "patient", "sites", "doses", "pain", "CPT", "notes"], rows
+
+
+_SIDE_MARK = {"left": "L", "right": "R", "midline": "M", "bilateral": "bilat"}
 
 
 def pain_change(visit: Visit) -> str:
@@ -246,7 +252,41 @@ def render_visit(visit: Visit, title: str) -> None:
     for amendment in visit.amendments:
         lines.append(f"[dim]Amended {amendment.at:%Y-%m-%d %H:%M} UTC by {esc(amendment.by)}: "
                      f"{esc(amendment.reason)} ({', '.join(amendment.changes)})[/]")
+    lines.extend(recorded_field_lines(visit))
     console.panel("\n".join(lines), title=title, style="yellow" if visit.warnings else "green")
+
+
+# Keys render_visit shows in its own lines; every other key of the record is shown by recorded_field_lines.
+_RENDERED_KEYS = {"id", "patient_id", "date", "procedure_time", "clinician", "sites", "agents", "pain_before",
+                  "pain_after", "cpt", "diagnoses", "consent", "follow_up", "overrides", "warnings", "amendments"}
+_FIELD_LABELS = {"weight_kg": "Weight that day (kg)", "prior_relief": "Prior relief",
+                 "functional_scores": "Functional scores", "home_exercise": "Home exercise programme",
+                 "recorded_at": "Recorded at (UTC)", "recorded_by": "Recorded by"}
+
+
+def _field_text(key: str, value: Any) -> str:
+    if key == "prior_relief":
+        return f"{value['pct']}% for {value['weeks']} weeks"
+    if key == "functional_scores":
+        return ", ".join(f"{item['scale']} {item['score']:g}" for item in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return "; ".join(_field_text(key, item) for item in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_field_text(k, v)}" for k, v in value.items())
+    return str(value)
+
+
+def recorded_field_lines(visit: Visit) -> list[str]:
+    """A line for every other recorded field, from the record itself: a key added later shows up too."""
+    lines = []
+    for key, value in visit.model_dump(mode="json").items():
+        if key in _RENDERED_KEYS or value is None or value == [] or value == "":
+            continue
+        label = _FIELD_LABELS.get(key, key.replace("_", " ").capitalize())
+        lines.append(f"{label}: {console.escape(_field_text(key, value))}")
+    return lines
 
 
 # --- commands ----------------------------------------------------------------------------------------
@@ -281,9 +321,10 @@ def log_visit(
 ) -> None:
     """Log a trigger point injection visit right after the procedure.
 
-    Example: tpi log-visit --patient P001 --site 'upper trapezius:left:2' --site 'levator:left'
-    --agent 'lidocaine 1% 3 mL' --pain-before 7 --pain-after 2 --dx M79.18 --consent verbal
-    --follow-up-days 42
+    Example:
+
+    \b
+    tpi log-visit --patient P001 --site 'upper trapezius:left:2' --site 'levator:left' --agent 'lidocaine 1% 3 mL' --pain-before 7 --pain-after 2 --dx M79.18 --consent verbal --follow-up-days 42
 
     Missing required values are asked for when you run it in a terminal.
     """
@@ -330,32 +371,31 @@ def log_visit(
 
 
 def list_visits(
-    patient: Annotated[str | None, typer.Option("--patient", help="Only this patient's visits.")] = None,
-    limit: Annotated[int, typer.Option("--limit", help="Show the newest N in the table (0: all).")] = 50,
-    as_json: Annotated[bool, typer.Option("--json", help="Print every visit as JSON on stdout.")] = False,
+    patient: Annotated[str | None, typer.Option("--patient", "-p", help="Only this patient's visits.")] = None,
+    limit: console.LimitOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the visits as JSON on stdout.")] = False,
 ) -> None:
     """List visits, newest first.
 
-    Example: tpi visits --patient P001
+    Examples:
+
+    \b
+    tpi visits --patient P001
+    tpi visits --limit 0 | grep 'upper trapezius' | cut -f1,2
     """
     store = open_store()
     if patient is not None and not store.has_patient(patient):
         raise InputError(f"patient: no patient with id {patient!r}; `tpi patient list` lists them")
     records = store.visit_records(patient)
+    shown, note = console.limited(records, limit, "visit", default=0 if as_json else 50)
     if as_json:
-        console.print_json(records)
-        return
-    if not records:
+        console.print_json(shown)  # stored records as they are: no models built
+        if note:
+            console.info(note)
+    elif not records:
         console.info("No visits yet. Log one with `tpi log-visit`.")
-        return
-    from tpi_cli.models import Visit  # the JSON above prints stored records without building models
-
-    shown = records[:limit] if limit > 0 else records
-    visits = [Visit.model_validate(record) for record in shown]
-    title = f"{len(records)} visit{'s' if len(records) != 1 else ''}"
-    if len(shown) < len(records):
-        title = f"newest {len(shown)} of {len(records)} visits (--limit 0 shows all)"
-    console.table(title, *visit_rows(visits))
+    else:
+        console.table(f"{len(records)} visit{'s' if len(records) != 1 else ''}", *visit_rows(shown), note=note)
 
 
 @visit_app.command("show")
@@ -366,7 +406,10 @@ def show(
 ) -> None:
     """Show one visit as stored, with its warnings, overrides and amendments.
 
-    Example: tpi visit show P001-V1
+    Example:
+
+    \b
+    tpi visit show P001-V1
     """
     from tpi_cli.lookup import require_visit
 
@@ -395,7 +438,10 @@ def amend(
     Given flags replace the recorded values (--site and --agent replace the whole list;
     --agent none removes every agent).
 
-    Example: tpi visit amend P001-V1 --reason 'side recorded wrong' --site 'upper trapezius:right:2'
+    Example:
+
+    \b
+    tpi visit amend P001-V1 --reason 'side recorded wrong' --site 'upper trapezius:right:2'
     """
     from tpi_cli.lookup import require_visit
     from tpi_cli.workflow import amend_visit
