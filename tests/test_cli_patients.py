@@ -74,14 +74,3 @@ def test_config_set_and_show(tpi):
     unknown = tpi("config", "set", "clinic.fax", "1")
     assert unknown.exit_code == 2 and "unknown setting" in unknown.stderr
     assert "clinic.phone" in tpi("config", "show").stdout
-
-
-def test_every_command_has_help_with_an_example(tpi):
-    commands = [["patient", "add"], ["patient", "update"], ["patient", "list"], ["patient", "show"],
-                ["log-visit"], ["visits"], ["visit", "show"], ["visit", "amend"], ["config", "set"],
-                ["config", "show"], ["import"], ["demo"], ["handout"], ["report"], ["export", "fhir"],
-                ["export", "csv"]]
-    for command in commands:
-        result = tpi(*command, "--help")
-        assert result.exit_code == 0, command
-        assert "Example: tpi" in result.stdout, command

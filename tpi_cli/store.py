@@ -273,6 +273,13 @@ class Store:
 
         self._db(self._main).table("settings").upsert({"key": key, "value": value}, Query().key == key)
 
+    def unset_setting(self, key: str) -> bool:
+        """Back to the default: remove KEY's stored value; False when none was stored."""
+        self._require_lock()
+        from tinydb import Query
+
+        return bool(self._db(self._main).table("settings").remove(Query().key == key))
+
     # --- patients -------------------------------------------------------------------------------
 
     def _patient_docs(self) -> dict[str, dict[str, Any]]:

@@ -280,6 +280,11 @@ class PostgresStore:
             (key, _dumps(value)),
         )
 
+    def unset_setting(self, key: str) -> bool:
+        """Back to the default: remove KEY's stored value; False when none was stored."""
+        self._require_transaction()
+        return bool(self._rows("DELETE FROM tpi.settings WHERE key = %s RETURNING key", (key,)))
+
     # --- patients -------------------------------------------------------------------------------
 
     def has_patient(self, patient_id: str) -> bool:

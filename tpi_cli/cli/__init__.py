@@ -77,8 +77,8 @@ def build_app(command: str | None = None) -> typer.Typer:
     return app
 
 
-def command_in(argv: list[str]) -> str | None:
-    """The command ARGV runs (after the global options), or None for help, version or nothing."""
+def command_index(argv: list[str]) -> int | None:
+    """Where in ARGV the command is (after the global options), or None for help, version or nothing."""
     index = 0
     while index < len(argv):
         arg = argv[index]
@@ -89,8 +89,14 @@ def command_in(argv: list[str]) -> str | None:
         elif arg.startswith("-"):
             return None
         else:
-            return arg
+            return index
     return None
+
+
+def command_in(argv: list[str]) -> str | None:
+    """The command ARGV runs, or None for help, version or nothing."""
+    index = command_index(argv)
+    return None if index is None else argv[index]
 
 
 def __getattr__(name: str) -> typer.Typer:
@@ -99,5 +105,24 @@ def __getattr__(name: str) -> typer.Typer:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+GLOBAL_OPTIONS = ("--store",)
+
+
+def misplaced_global_option(argv: list[str]) -> str | None:
+    """A global option written after the command (`tpi visits --store X`), which click knows only before it."""
+    index = command_index(argv)
+    if index is None:
+        return None
+    after = argv[index + 1:]
+    return next((arg.split("=")[0] for arg in after if arg.split("=")[0] in GLOBAL_OPTIONS), None)
+
+
 def main() -> None:
-    build_app(command_in(sys.argv[1:]))()
+    argv = sys.argv[1:]
+    option = misplaced_global_option(argv)
+    if option is not None:
+        command = command_in(argv)
+        sys.stderr.write(f"error: {option} is a global option: put it before the command, "
+                         f"e.g. tpi {option} PATH {command} ...\n")
+        raise SystemExit(2)
+    build_app(command_in(argv))()

@@ -14,7 +14,8 @@ config_app = typer.Typer(help="Clinic details, defaults, reference limits and pa
                          no_args_is_help=True)
 
 
-@config_app.command("set")
+# A value may start with a minus sign (`tpi config set limits.x -5`): it is the value, not an option.
+@config_app.command("set", context_settings={"ignore_unknown_options": True})
 @console.friendly
 def set_value(
     key: Annotated[str, typer.Argument(help="Setting, e.g. clinic.phone (see `tpi config show`).")],
@@ -38,6 +39,30 @@ def set_value(
     with store.transaction():
         store.set_setting(key, typed)
     console.info(f"{key} = {typed!r}")
+
+
+@config_app.command("unset")
+@console.friendly
+def unset_value(
+    key: Annotated[str, typer.Argument(help="Setting to return to its default, e.g. clinic.phone.")],
+) -> None:
+    """Return a setting to its default.
+
+    Example:
+
+    \b
+    tpi config unset follow_up.default_days
+    """
+    from tpi_cli.errors import InputError
+    from tpi_cli.settings import SETTINGS
+
+    if key not in SETTINGS:
+        raise InputError(f"unknown setting {key!r}; `tpi config show` lists the settings")
+    store = open_store()
+    with store.transaction():
+        removed = store.unset_setting(key)
+    default = SETTINGS[key].default
+    console.info(f"{key} = {default!r} (the default)" if removed else f"{key} was not set; it stays {default!r}")
 
 
 @config_app.command("show")

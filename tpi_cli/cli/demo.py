@@ -40,10 +40,11 @@ def demo(
 ) -> None:
     """Build a demo store of synthetic patients and visits in --out (default ./tpi-demo).
 
-    Example:
+    Examples:
 
     \b
-    tpi demo --out /tmp/tpi-demo && tpi --store /tmp/tpi-demo/store visits
+    tpi demo --out /tmp/tpi-demo
+    tpi --store /tmp/tpi-demo/store visits
     """
     from tpi_cli.store import Store
     from tpi_cli.synthetic import DEMO_NAMES, clinic_records
