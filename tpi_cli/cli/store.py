@@ -9,7 +9,8 @@ import typer
 from tpi_cli.cli import console
 from tpi_cli.cli.context import open_store
 
-store_app = typer.Typer(help="Create, copy and describe stores (a folder, or a shared PostgreSQL database).",
+store_app = typer.Typer(help="Create, copy and describe stores (a folder, or a shared PostgreSQL database).\n\n"
+                        "Examples:\n\n\b\ntpi store info\ntpi store init postgresql://admin@db.clinic.lan/tpi",
                         no_args_is_help=True)
 
 LOCATION_HELP = "A store folder, or postgresql://USER@HOST[:PORT]/DB."
@@ -23,7 +24,10 @@ def init(location: Annotated[str, typer.Argument(help=LOCATION_HELP, show_defaul
     A database must be empty or already hold a tpi store; tpi never mixes its tables into another
     application's database.
 
-    Example: tpi store init postgresql://admin@db.clinic.lan/tpi
+    Example:
+
+    \b
+    tpi store init postgresql://admin@db.clinic.lan/tpi
     """
     from tpi_cli.store import open_store as open_location
 
@@ -49,7 +53,10 @@ def copy(
 
     The copy is written in one go and read back against the source record for record.
 
-    Example: tpi store copy ~/.local/share/tpi postgresql://admin@db.clinic.lan/tpi
+    Example:
+
+    \b
+    tpi store copy ~/.local/share/tpi postgresql://admin@db.clinic.lan/tpi
     """
     from tpi_cli.store_copy import copy_store
 
@@ -63,7 +70,10 @@ def copy(
 def info(as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False) -> None:
     """Say which store is in use, its kind and what it holds.
 
-    Example: tpi --store postgresql://ana@db.clinic.lan/tpi store info --json
+    Example:
+
+    \b
+    tpi --store postgresql://ana@db.clinic.lan/tpi store info --json
     """
     details = open_store().info()
     if as_json:
