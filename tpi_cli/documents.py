@@ -107,12 +107,22 @@ def _selection(store: Store, patient_id: str | None, since: dt.date | None,
 
 
 def fhir_export(store: Store, patient_id: str | None = None, since: dt.date | None = None,
-                until: dt.date | None = None) -> Iterator[bytes]:
-    """One FHIR R4 Bundle (collection) of the selected patients and visits, validated, as JSON pieces."""
+                until: dt.date | None = None, *, transaction: bool = True,
+                with_documents: bool = False) -> Iterator[bytes]:
+    """One FHIR R4 Bundle (a transaction, or a collection) of the selected patients and visits, validated,
+    as JSON pieces. Settings are checked before the first piece: bad input never leaves half a file."""
     from tpi_cli.exports import fhir
     from tpi_cli.workflow import now
 
-    return fhir.bundle_chunks(_selection(store, patient_id, since, until), now=now())
+    clinic = fhir.clinic_from_settings(Settings(store.settings()), store.namespace())
+    if clinic.mrn_system is None:
+        with_mrn = next((p["id"] for p in store.patient_records() if p.get("mrn")), None)
+        if with_mrn is not None:
+            raise InputError(f"fhir.mrn_system: patient {with_mrn} has an MRN, and an MRN means nothing to an EHR "
+                             "without its system; `tpi config set fhir.mrn_system urn:oid:…` (the EHR's)")
+    note = (lambda visit: visit_summary(store, visit.id).data) if with_documents else None
+    writer = fhir.BundleWriter(clinic, transaction=transaction, procedure_note=note)
+    return fhir.bundle_chunks(_selection(store, patient_id, since, until), writer, now=now())
 
 
 def csv_export(store: Store, patient_id: str | None = None, since: dt.date | None = None,

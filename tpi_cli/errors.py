@@ -21,3 +21,9 @@ class StoreError(TpiError):
     """The store or a file cannot be read or written (exit 3); the message names the path."""
 
     exit_code = 3
+
+
+class SendError(TpiError):
+    """A FHIR server refused what was sent, or could not be reached (exit 3); the message names the server."""
+
+    exit_code = 3

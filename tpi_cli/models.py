@@ -106,6 +106,11 @@ class Patient(Record):
     diabetic: bool = False
     pregnant: bool = False
     payer: Payer | None = None
+    # For systems that need a name's parts (US Core Patient); `name` stays the printed form, never derived.
+    family: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    given: Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=5)] = []
+    # The EHR's medical record number, matched on `tpi import fhir`; its system is the fhir.mrn_system setting.
+    mrn: Annotated[str, Field(min_length=1, max_length=64)] | None = None
 
     @field_validator("dob")
     @classmethod

@@ -27,6 +27,12 @@ def _settings() -> list[Setting]:
         Setting("clinic.after_hours_phone", "text", "", "after-hours phone, on every handout page"),
         Setting("clinic.address", "text", "", "clinic address, in PDF headers"),
         Setting("clinician", "text", "", "default clinician for log-visit"),
+        # FHIR exports (issue 13): identities an EHR can match on
+        Setting("clinician.npi", "text", "", "the configured clinician's NPI (10 digits), on FHIR exports"),
+        Setting("clinic.npi", "text", "", "the clinic's organisational NPI (10 digits), on FHIR exports"),
+        Setting("fhir.identifier_system", "text", "",
+                "the clinic's own identifier system URI (e.g. urn:oid:…); default: the store's own urn:uuid"),
+        Setting("fhir.mrn_system", "text", "", "the EHR's MRN identifier system URI, needed to export MRNs"),
         Setting("consent.default", "choice", "", "consent recorded when --consent is not given",
                 ("", "verbal", "written")),
         Setting("payer.default", "choice", "medicare", "payer profile for patients without one",

@@ -24,6 +24,7 @@ import contextlib
 import json
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -234,14 +235,39 @@ class Store:
     def _shard(self, patient_id: str) -> Path:
         return self._visits_dir / f"p-{patient_id}.json"
 
+    def _meta(self) -> dict[str, Any]:
+        meta = (read_store_file(self._main) or {}).get("meta", {})
+        return next(iter(meta.values()), {}) if meta else {}
+
     def _check_schema(self) -> None:
         version = self._schema_version()
         if version is None:
-            self._db(self._main).table("meta").insert({"schema_version": SCHEMA_VERSION})
+            self._db(self._main).table("meta").insert({"schema_version": SCHEMA_VERSION,
+                                                       "namespace": str(uuid.uuid4())})
         elif version > SCHEMA_VERSION:
             raise StoreError(
                 f"store {self.root} was written by a newer tpi (schema {version}); upgrade tpi to use it"
             )
+        elif "namespace" not in self._meta():  # a store made before namespaces: it gets one now, once
+            self._db(self._main).table("meta").update({"namespace": str(uuid.uuid4())})
+
+    def namespace(self) -> str:
+        """The store's own random identifier namespace (a UUID), made with the store and never changed.
+
+        FHIR exports derive every urn:uuid and their default identifier system from it, so two clinics'
+        patient P00001 never meet in one EHR.
+        """
+        value = self._meta().get("namespace")
+        if value is None:
+            with self.transaction():  # an older store's namespace is made by its first transaction
+                pass
+            value = self._meta()["namespace"]
+        return value
+
+    def set_namespace(self, value: str) -> None:
+        """Take over another store's namespace (an exact copy keeps its FHIR identities)."""
+        self._require_lock()
+        self._db(self._main).table("meta").update({"namespace": value})
 
     def _schema_version(self) -> int | None:
         meta = (read_store_file(self._main) or {}).get("meta", {})

@@ -27,6 +27,7 @@ def copy_store(source_location: str, target_location: str) -> dict[str, Any]:
         )
     settings, patients, visits = source.settings(), source.patients(), source.visits()
     with target.transaction():
+        target.set_namespace(source.namespace())
         for key, value in settings.items():
             target.set_setting(key, value)
         target.write_batch(patients, visits)
@@ -40,6 +41,7 @@ def _check_same(source: Store, target: Store) -> None:
         return sorted(records, key=lambda record: record["id"])
 
     for what, differs in (
+        ("identifier namespace", source.namespace() != target.namespace()),
         ("settings", source.settings() != target.settings()),
         ("patients", source.patient_records() != target.patient_records()),
         ("visits", by_id(source.visit_records()) != by_id(target.visit_records())),

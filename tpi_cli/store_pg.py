@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -234,7 +235,8 @@ class PostgresStore:
                     )
                 conn.execute("CREATE SCHEMA tpi")
                 conn.execute("CREATE TABLE tpi.meta (key text PRIMARY KEY, value text NOT NULL)")
-                conn.execute("INSERT INTO tpi.meta VALUES ('app', 'tpi'), ('schema_version', '0')")
+                conn.execute("INSERT INTO tpi.meta VALUES ('app', 'tpi'), ('schema_version', '0'), ('namespace', %s)",
+                             (str(uuid.uuid4()),))
                 version = 0
             if version > SCHEMA_VERSION:
                 raise StoreError(
@@ -284,6 +286,21 @@ class PostgresStore:
         """Back to the default: remove KEY's stored value; False when none was stored."""
         self._require_transaction()
         return bool(self._rows("DELETE FROM tpi.settings WHERE key = %s RETURNING key", (key,)))
+
+    def namespace(self) -> str:
+        """The store's own random identifier namespace (see Store.namespace); an older store gets one now."""
+        rows = self._rows("SELECT value FROM tpi.meta WHERE key = 'namespace'")
+        if not rows:
+            with self.transaction():
+                self._execute("INSERT INTO tpi.meta VALUES ('namespace', %s) ON CONFLICT (key) DO NOTHING",
+                              (str(uuid.uuid4()),))
+            rows = self._rows("SELECT value FROM tpi.meta WHERE key = 'namespace'")
+        return rows[0][0]
+
+    def set_namespace(self, value: str) -> None:
+        """Take over another store's namespace (an exact copy keeps its FHIR identities)."""
+        self._execute("INSERT INTO tpi.meta VALUES ('namespace', %s) ON CONFLICT (key) DO UPDATE SET value = %s",
+                      (value, value))
 
     # --- patients -------------------------------------------------------------------------------
 

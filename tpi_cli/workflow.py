@@ -61,8 +61,18 @@ def add_patient(store: Store, patient: Patient) -> Patient:
     with store.transaction():
         if store.patient(patient.id) is not None:
             raise InputError(f"id: patient {patient.id} already exists; change it with `tpi patient update`")
+        require_unique_mrn(store, patient)
         store.add_patient(patient)
     return patient
+
+
+def require_unique_mrn(store: Store, patient: Patient) -> None:
+    """An MRN names one patient: the EHR and `tpi import fhir` match patients on it."""
+    if patient.mrn is None:
+        return
+    for other in store.patient_records():
+        if other.get("mrn") == patient.mrn and other["id"] != patient.id:
+            raise InputError(f"mrn: {patient.mrn} is already the MRN of patient {other['id']}; check the number")
 
 
 def update_patient(store: Store, patient_id: str, changes: dict[str, Any]) -> Patient:
@@ -71,6 +81,7 @@ def update_patient(store: Store, patient_id: str, changes: dict[str, Any]) -> Pa
         if not changes:
             raise InputError("nothing to update: give at least one flag, e.g. --weight-kg 70")
         updated = validated(Patient, {**patient.model_dump(), **changes}, "patient")
+        require_unique_mrn(store, updated)
         store.replace_patient(updated)
     return updated
 

@@ -39,19 +39,48 @@ def _write(data: Iterable[bytes], output: str) -> None:
 
 @export_app.command("fhir")
 @console.friendly
-def fhir(output: _out("FILE.json to write (replacing it), or - for stdout."), patient: PatientOpt = None,
-         since: SinceOpt = None, until: UntilOpt = None) -> None:
-    """Write one FHIR R4 Bundle of patients, encounters, procedures, medications and pain scores.
+def fhir(
+    output: Annotated[str | None, typer.Option("-o", "--output", help="FILE.json to write (replacing it), or - for "
+                                               "stdout.")] = None,
+    patient: PatientOpt = None, since: SinceOpt = None, until: UntilOpt = None,
+    bundle_type: Annotated[str, typer.Option("--type", help="transaction (an EHR loads it; sending it twice "
+                                             "changes nothing) or collection (a plain set of resources).")]
+    = "transaction",
+    with_documents: Annotated[bool, typer.Option("--with-documents", help="Add each visit's procedure note PDF as "
+                                                 "a DocumentReference.")] = False,
+    post: Annotated[str | None, typer.Option("--post", help="Send the transaction to this FHIR server base URL "
+                                             "(bearer token from TPI_FHIR_TOKEN).", metavar="URL")] = None,
+) -> None:
+    """Write one FHIR R4 Bundle (US Core 6.1.0) of patients, encounters, procedures, medications, observations
+    and amendments, or send it to the EHR's FHIR server.
 
     Example:
 
     \b
     tpi export fhir --patient P001 --since 2026-01-01 -o p001.json
+    tpi export fhir --post https://ehr.example.org/fhir
     """
     from tpi_cli.documents import fhir_export
+    from tpi_cli.errors import InputError
 
+    if bundle_type not in ("transaction", "collection"):
+        raise InputError(f"--type: choose transaction or collection, not {bundle_type!r}")
+    if post and bundle_type != "transaction":
+        raise InputError("--post: a server takes a transaction; leave out --type collection")
+    if output is None and post is None:
+        raise InputError("give -o FILE.json (or - for stdout), --post URL, or both")
     period = console.date_option("--since", since), console.date_option("--until", until)
-    _write(fhir_export(open_store(), patient, *period), output)
+    chunks = fhir_export(open_store(), patient, *period, transaction=bundle_type == "transaction",
+                         with_documents=with_documents)
+    if post is None:
+        _write(chunks, output)
+        return
+    from tpi_cli.exports.send import post_bundle
+
+    data = b"".join(chunks)
+    if output is not None:
+        _write([data], output)
+    console.info(f"Sent to {post}: {post_bundle(post, data)}")
 
 
 @export_app.command("csv")

@@ -31,6 +31,12 @@ DiabeticOpt = Annotated[bool | None, typer.Option("--diabetic/--not-diabetic", h
 PregnantOpt = Annotated[bool | None, typer.Option("--pregnant/--not-pregnant", help="Is pregnant.")]
 PayerOpt = Annotated[str | None, typer.Option("--payer", help="Payer profile: medicare, commercial or none.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of a table.")]
+MrnOpt = Annotated[str | None, typer.Option("--mrn", help="The EHR's medical record number (FHIR exports and "
+                                             "`tpi import fhir` match on it).")]
+FamilyOpt = Annotated[str | None, typer.Option("--family", help="Family name, for systems that need the parts of "
+                                                "a name (FHIR); --name stays the printed form.")]
+GivenOpt = Annotated[list[str] | None, typer.Option("--given", help="A given name, in order; repeat for a middle "
+                                                     "name.")]
 
 
 def _given(**values: Any) -> dict[str, Any]:
@@ -42,7 +48,8 @@ def _given(**values: Any) -> dict[str, Any]:
 def add(
     patient_id: IdOpt, name: NameOpt, dob: DobOpt, sex: SexOpt = None, weight_kg: WeightOpt = None,
     allergy: AllergyOpt = None, anticoagulated: AnticoagOpt = None, diabetic: DiabeticOpt = None,
-    pregnant: PregnantOpt = None, payer: PayerOpt = None, as_json: JsonOpt = False,
+    pregnant: PregnantOpt = None, payer: PayerOpt = None, mrn: MrnOpt = None, family: FamilyOpt = None,
+    given: GivenOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Register a patient.
 
@@ -55,7 +62,8 @@ def add(
     from tpi_cli.workflow import add_patient, validated
 
     data = _given(id=patient_id, name=name, dob=dob, sex=sex, weight_kg=weight_kg, allergies=allergy or None,
-                  anticoagulated=anticoagulated, diabetic=diabetic, pregnant=pregnant, payer=payer)
+                  anticoagulated=anticoagulated, diabetic=diabetic, pregnant=pregnant, payer=payer, mrn=mrn,
+                  family=family, given=given or None)
     patient = add_patient(open_store(), validated(Patient, data, "patient"))
     if as_json:
         console.print_json(patient)
@@ -73,7 +81,8 @@ def update(
     remove_allergy: Annotated[list[str] | None, typer.Option("--remove-allergy",
                                                              help="Remove a recorded allergy.")] = None,
     anticoagulated: AnticoagOpt = None, diabetic: DiabeticOpt = None, pregnant: PregnantOpt = None,
-    payer: PayerOpt = None, as_json: JsonOpt = False,
+    payer: PayerOpt = None, mrn: MrnOpt = None, family: FamilyOpt = None, given: GivenOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Change a patient's details (weight, allergies, risks change over time).
 
@@ -87,7 +96,8 @@ def update(
 
     store = open_store()
     changes = _given(name=name, dob=dob, sex=sex, weight_kg=weight_kg, anticoagulated=anticoagulated,
-                     diabetic=diabetic, pregnant=pregnant, payer=payer)
+                     diabetic=diabetic, pregnant=pregnant, payer=payer, mrn=mrn, family=family,
+                     given=given or None)
     if allergy or remove_allergy:
         allergies = list(require_patient(store, patient_id).allergies)
         for item in remove_allergy or []:
