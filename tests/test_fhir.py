@@ -302,3 +302,11 @@ def test_us_core_required_elements(tpi, clinic):
     for document in resources(bundle, "DocumentReference"):
         assert document["status"] and document["type"] and document["category"] and document["subject"]
         assert document["content"][0]["attachment"]["contentType"]
+
+
+def test_a_copied_store_keeps_its_fhir_identities(tpi, clinic, store_path, tmp_path, monkeypatch):
+    before = export(tpi)
+    copied = tpi("store", "copy", str(store_path), str(tmp_path / "copy"))
+    assert copied.exit_code == 0, copied.stderr
+    monkeypatch.setenv("TPI_STORE", str(tmp_path / "copy"))
+    assert [e["fullUrl"] for e in export(tpi)["entry"]] == [e["fullUrl"] for e in before["entry"]]
