@@ -247,6 +247,30 @@ class Amendment(Record):
     changes: dict[str, dict[str, Any]]
 
 
+class Signature(Record):
+    """The clinician's attestation of a visit note: who signed (configured name, OS user) and when."""
+
+    at: dt.datetime
+    by: str
+    name: str
+
+
+class Addendum(Record):
+    """Dated text added to a visit after the fact; it never changes what was recorded."""
+
+    at: dt.datetime
+    by: str
+    text: Annotated[str, Field(min_length=1, max_length=20000)]
+
+
+class Voided(Record):
+    """A visit entered in error: kept, marked, and left out of listings, checks, reports and exports."""
+
+    at: dt.datetime
+    by: str
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
 # --- visit ---------------------------------------------------------------------------------------
 
 
@@ -332,6 +356,9 @@ class Visit(_VisitFields):
     amendments: list[Amendment] = []
     recorded_at: dt.datetime | None = None
     recorded_by: str | None = None
+    signed: Signature | None = None
+    addenda: list[Addendum] = []
+    voided: Voided | None = None
 
 
 _VISIT_ID = re.compile(r"^(?P<patient>[A-Za-z0-9._-]{1,32})-V(?P<n>[0-9]+)$")
@@ -357,7 +384,7 @@ def next_visit_id(patient_id: str, visits: list[Visit]) -> str:
 
 # Keys a person may not give: tpi computes them.
 DERIVED_VISIT_KEYS = ("id", "dose_mg", "weight_kg", "cpt", "warnings", "overrides", "amendments", "recorded_at",
-                      "recorded_by")
+                      "recorded_by", "signed", "addenda", "voided")
 
 
 _BOUND_WORDS = {

@@ -5,6 +5,9 @@ Layout of a store folder (mode 0700, every file 0600)::
     tpi.json            TinyDB: tables "meta" (schema_version), "settings", "patients"
     visits/p-<id>.json  TinyDB: table "visits", one file per patient
     journal.json        present only while a committed multi-file write (import) is being applied
+    audit.jsonl         the audit trail: one event per line, appended, never rewritten (see tpi_cli.audit)
+    audit.head          the trail's last event (seq, hash): a trail cut short is caught by `audit verify`
+    audit.pending       present only during a write: its events, written before the records change
     store.lock          the cross-process lock
 
 Why this layout: TinyDB reads and writes a whole file on every operation, so one file holding a
@@ -16,11 +19,20 @@ the folder is fsynced: a crash leaves the old or the new file, never a broken on
 read-modify-write runs under one store-wide file lock, so two terminals logging at once lose
 nothing. A write that spans files (import) stages every file, commits with a small journal of
 renames, then renames; see :meth:`Store.write_batch`.
+
+Audit: every write method calls :meth:`Store.audit_write` (or :meth:`Store.audit_writes`) for each
+record it changes, BEFORE changing it. The events are chained at once and written to
+``audit.pending``; when the transaction ends they are appended to ``audit.jsonl`` (fsynced, O(1) per
+event) and ``audit.head`` is updated. After a crash the next transaction keeps the pending events
+whose records hold their digests (the write landed) and drops the rest, so the trail and the records
+never disagree.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import hashlib
 import json
 import os
 import time
@@ -32,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
+from tpi_cli import audit
 from tpi_cli.errors import StoreError
 from tpi_cli.files import FILE_MODE, fsync_dir, write_private_file, write_synced
 
@@ -76,6 +89,10 @@ def _json(data: Any) -> str:
 
 def _encode(data: dict[str, Any]) -> bytes:
     return _json(data).encode()
+
+
+def _utc_now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def read_store_file(path: Path) -> dict[str, Any] | None:
@@ -162,6 +179,10 @@ class Store:
         self._main = self.root / "tpi.json"
         self._visits_dir = self.root / "visits"
         self._journal = self.root / "journal.json"
+        self._audit_log = self.root / "audit.jsonl"
+        self._audit_head_file = self.root / "audit.head"
+        self._audit_pending = self.root / "audit.pending"
+        self._events: list[dict[str, Any]] = []  # chained in this transaction, appended when it ends
         self._locked = False
         if self._journal.exists():
             with self.transaction():
@@ -198,10 +219,15 @@ class Store:
         try:
             self._locked = True
             self._apply_journal()
+            self._recover_audit()
             self._sweep_temp_files()
             self._check_schema()
             yield self
+            self._commit_audit()
         finally:
+            if self._events:  # the transaction failed: keep only the events whose writes landed
+                with contextlib.suppress(StoreError):
+                    self._recover_audit()
             self._locked = False
             release()
 
@@ -210,8 +236,7 @@ class Store:
 
     def user(self) -> str:
         """Who writes: the OS user."""
-        import getpass
-
+        
         try:
             return getpass.getuser()
         except (KeyError, OSError):
@@ -297,13 +322,18 @@ class Store:
         self._require_lock()
         from tinydb import Query
 
-        self._db(self._main).table("settings").upsert({"key": key, "value": value}, Query().key == key)
+        doc = {"key": key, "value": value}
+        self.audit_write("config.set", key, doc)
+        self._db(self._main).table("settings").upsert(doc, Query().key == key)
 
     def unset_setting(self, key: str) -> bool:
         """Back to the default: remove KEY's stored value; False when none was stored."""
         self._require_lock()
         from tinydb import Query
 
+        if key not in self.settings():
+            return False
+        self.audit_write("config.unset", key, None)
         return bool(self._db(self._main).table("settings").remove(Query().key == key))
 
     # --- patients -------------------------------------------------------------------------------
@@ -332,21 +362,29 @@ class Store:
 
     def add_patient(self, patient: Patient) -> None:
         self._require_lock()
-        self._db(self._main).table("patients").insert(patient.model_dump(mode="json"))
+        doc = patient.model_dump(mode="json")
+        self.audit_write("patient.add", patient.id, doc)
+        self._db(self._main).table("patients").insert(doc)
 
-    def replace_patient(self, patient: Patient) -> None:
+    def replace_patient(self, patient: Patient, *, action: str = "patient.update") -> None:
         self._require_lock()
         from tinydb import Query
 
-        self._db(self._main).table("patients").update(patient.model_dump(mode="json"), Query().id == patient.id)
+        doc = patient.model_dump(mode="json")
+        self.audit_write(action, patient.id, doc)
+        self._db(self._main).table("patients").update(doc, Query().id == patient.id)
 
     # --- visits ---------------------------------------------------------------------------------
 
     def _visit_docs(self, patient_id: str) -> list[dict[str, Any]]:
         return list((read_store_file(self._shard(patient_id)) or {}).get("visits", {}).values())
 
-    def visit_records(self, patient_id: str | None = None) -> list[dict[str, Any]]:
-        """Visits as stored (the JSON shape of the Visit model), newest first, without building models."""
+    def visit_records(self, patient_id: str | None = None, *, voided: bool = False) -> list[dict[str, Any]]:
+        """Visits as stored (the JSON shape of the Visit model), newest first, without building models.
+
+        Voided visits (entered in error) are left out unless VOIDED: listings, safety-check history,
+        reports, handouts and exports never see them; numbering and `--all` do.
+        """
         if patient_id is not None:
             docs = self._visit_docs(patient_id)
         else:
@@ -354,14 +392,17 @@ class Store:
             if self._visits_dir.is_dir():
                 for shard in sorted(self._visits_dir.glob("p-*.json")):
                     docs.extend((read_store_file(shard) or {}).get("visits", {}).values())
+        if not voided:
+            docs = [doc for doc in docs if not doc.get("voided")]
         # newest first: by date, then by the order they were logged (the number in the id)
         docs.sort(key=lambda doc: (doc["date"], int(doc["id"].rsplit("-V", 1)[1])), reverse=True)
         return docs
 
-    def visits(self, patient_id: str | None = None) -> list[Visit]:
+    def visits(self, patient_id: str | None = None, *, voided: bool = False) -> list[Visit]:
+        """Visit models, newest first; voided ones only when VOIDED (see :meth:`visit_records`)."""
         from tpi_cli.models import Visit
 
-        return [Visit.model_validate(doc) for doc in self.visit_records(patient_id)]
+        return [Visit.model_validate(doc) for doc in self.visit_records(patient_id, voided=voided)]
 
     def visit(self, visit_id: str) -> Visit | None:
         from tpi_cli.models import Visit, split_visit_id
@@ -376,15 +417,18 @@ class Store:
 
     def add_visit(self, visit: Visit) -> None:
         self._require_lock()
-        self._db(self._shard(visit.patient_id)).table("visits").insert(visit.model_dump(mode="json"))
+        doc = visit.model_dump(mode="json")
+        self.audit_write("visit.log", visit.id, doc)
+        self._db(self._shard(visit.patient_id)).table("visits").insert(doc)
 
-    def replace_visit(self, visit: Visit) -> None:
+    def replace_visit(self, visit: Visit, *, action: str) -> None:
+        """Store VISIT over the visit with its id; ACTION says why (visit.amend, visit.sign, …) in the audit."""
         self._require_lock()
         from tinydb import Query
 
-        self._db(self._shard(visit.patient_id)).table("visits").update(
-            visit.model_dump(mode="json"), Query().id == visit.id
-        )
+        doc = visit.model_dump(mode="json")
+        self.audit_write(action, visit.id, doc)
+        self._db(self._shard(visit.patient_id)).table("visits").update(doc, Query().id == visit.id)
 
     # --- many records at once -----------------------------------------------------------------
 
@@ -398,27 +442,30 @@ class Store:
         """
         self._require_lock()
         renames: list[tuple[Path, Path]] = []
+        writes: list[tuple[str, str, str]] = []
         try:
             if patients:
-                renames.append(self._stage(self._main, "patients", patients))
+                renames.append(self._stage(self._main, "patients", patients, "patient.import", writes))
             by_patient: dict[str, list[Visit]] = {}
             for visit in visits:
                 by_patient.setdefault(visit.patient_id, []).append(visit)
             for patient_id, group in by_patient.items():
-                renames.append(self._stage(self._shard(patient_id), "visits", group))
+                renames.append(self._stage(self._shard(patient_id), "visits", group, "visit.import", writes))
             fsync_dir(self._visits_dir)
         except OSError as error:
             raise StoreError(f"cannot write to the store {self.root}: {error.strerror or error}") from None
+        self.audit_writes(writes)
         journal = {"renames": [[str(staged.relative_to(self.root)), str(final.relative_to(self.root))]
                                for staged, final in renames]}
         write_private_file(self._journal, _encode(journal))
         self._apply_journal()
 
-    def _stage(self, path: Path, table_name: str, records: list[Patient] | list[Visit]) -> tuple[Path, Path]:
+    def _stage(self, path: Path, table_name: str, records: list[Patient] | list[Visit], action: str,
+               writes: list[tuple[str, str, str]]) -> tuple[Path, Path]:
         """Write PATH's new content, with RECORDS upserted by id into TABLE_NAME, to a staged file.
 
-        New records are serialised by pydantic straight to JSON text (several times faster than
-        dumping to Python and encoding again: it is most of a large import's writing).
+        Each new record is written as its canonical JSON, the text its audit digest is taken of, so
+        it is serialised once; (ACTION, id, digest) of each is added to WRITES.
         """
         data = read_store_file(path) or {}
         table = data.pop(table_name, {})
@@ -429,7 +476,9 @@ class Store:
             key = index.get(record.id)
             if key is None:
                 key, next_key = str(next_key), next_key + 1
-            rows[key] = record.model_dump_json()
+            text = audit.canonical(record.model_dump(mode="json"))
+            rows[key] = text.decode()
+            writes.append((action, record.id, hashlib.sha256(text).hexdigest()))
         tables = [f"{json.dumps(name)}:{_json(other)}" for name, other in data.items()]
         tables.append(json.dumps(table_name) + ":{" + ",".join(f'"{key}":{row}' for key, row in rows.items()) + "}")
         staged = path.with_name(f".{path.name}.staged")
@@ -457,3 +506,202 @@ class Store:
             fsync_dir(self.root)
         except OSError as error:
             raise StoreError(f"cannot finish a write in the store {self.root}: {error.strerror or error}") from None
+
+    # --- audit trail -----------------------------------------------------------------------------
+
+    def audit_write(self, action: str, record: str, doc: Any) -> None:
+        """The audit hook: every store write calls it for each record it changes, BEFORE changing it.
+
+        ACTION is ``KIND.VERB`` (see :mod:`tpi_cli.audit`), RECORD the record's id and DOC the record's
+        JSON as it will be stored.
+        """
+        self.audit_writes([(action, record, audit.digest(doc))])
+
+    def audit_writes(self, writes: list[tuple[str, str, str]]) -> None:
+        """Chain one event per (action, record, digest) and make them pending (see the module doc)."""
+        self._require_lock()
+        if not writes:
+            return
+        head = audit.Head.of(self._events[-1]) if self._events else self._trail_end()
+        self._events.extend(audit.chain(head, _utc_now(), self.user(), writes))
+        write_private_file(self._audit_pending, b"".join(audit.line(event) for event in self._events))
+
+    def audit_disclosure(self, action: str, file_name: str, data_digest: str) -> None:
+        """Record that a file of patient data left the store (an export, a PDF, a backup): after writing it."""
+        with self.transaction():
+            self.audit_writes([(action, file_name, data_digest)])
+
+    def audit_events(self) -> Iterator[tuple[int, Any]]:
+        """(line number, event or None when the line is not JSON) for each line of the trail, oldest first."""
+        try:
+            handle = self._audit_log.open("rb")
+        except FileNotFoundError:
+            return
+        except OSError as error:
+            raise StoreError(f"cannot read the audit trail {self._audit_log}: {error.strerror or error}") from None
+        with handle:
+            for number, raw in enumerate(handle, start=1):
+                try:
+                    yield number, json.loads(raw)
+                except (UnicodeDecodeError, json.JSONDecodeError):
+                    yield number, None
+
+    def audit_head(self) -> audit.Head | None:
+        """The trail's end as recorded in audit.head (None when nothing was ever recorded)."""
+        try:
+            data = json.loads(self._audit_head_file.read_bytes())
+            return audit.Head(int(data["seq"]), str(data["hash"]))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError):
+            return audit.Head(-1, "unreadable")
+
+    def audited_records(self) -> Iterator[tuple[str, str, Any]]:
+        """(kind, id, stored JSON) of every record the trail vouches for; a new kind of record adds itself here."""
+        main = read_store_file(self._main) or {}
+        for doc in main.get("settings", {}).values():
+            yield "setting", doc["key"], doc
+        for doc in main.get("patients", {}).values():
+            yield "patient", doc["id"], doc
+        if self._visits_dir.is_dir():
+            for shard in sorted(self._visits_dir.glob("p-*.json")):
+                for doc in (read_store_file(shard) or {}).get("visits", {}).values():
+                    yield "visit", doc["id"], doc
+
+    def verify_audit(self) -> audit.Verification:
+        """Recompute the chain and every current record's digest (under the lock: a consistent view)."""
+        checker = audit.ChainChecker()
+        if not self.root.exists():
+            return checker.finish(None)
+        with self.transaction():
+            if not self._audit_log.exists() and self._audit_head_file.exists():
+                checker.result.problems.append(f"the audit trail {self._audit_log} was deleted")
+            for number, event in self.audit_events():
+                checker.add_event(number, event)
+            for kind, record_id, doc in self.audited_records():
+                checker.add_record(kind, record_id, doc)
+            return checker.finish(self.audit_head())
+
+    def _current_record(self, kind: str, record_id: str) -> Any:
+        if kind == "visit":
+            from tpi_cli.models import split_visit_id
+
+            parts = split_visit_id(record_id)
+            docs = self._visit_docs(parts[0]) if parts else []
+            return next((doc for doc in docs if doc["id"] == record_id), None)
+        if kind == "patient":
+            return self._patient_docs().get(record_id)
+        if kind == "setting":
+            table = (read_store_file(self._main) or {}).get("settings", {})
+            return next((doc for doc in table.values() if doc["key"] == record_id), None)
+        return next((doc for k, i, doc in self.audited_records() if (k, i) == (kind, record_id)), None)
+
+    def _trail_end(self) -> audit.Head:
+        """The last event of audit.jsonl, read from its end: appending stays O(1) however long the trail."""
+        try:
+            with self._audit_log.open("rb") as handle:
+                size = handle.seek(0, os.SEEK_END)
+                block = 4096
+                while True:
+                    start = max(0, size - block)
+                    handle.seek(start)
+                    tail = handle.read(size - start)
+                    lines = tail.rstrip(b"\n").rsplit(b"\n", 1)
+                    if len(lines) == 2 or start == 0:
+                        last = lines[-1]
+                        break
+                    block *= 4
+        except FileNotFoundError:
+            return audit.Head()
+        except OSError as error:
+            raise StoreError(f"cannot read the audit trail {self._audit_log}: {error.strerror or error}") from None
+        if not last.strip():
+            return audit.Head()
+        try:
+            return audit.Head.of(json.loads(last))
+        except (ValueError, KeyError, TypeError):
+            raise StoreError(
+                f"the audit trail {self._audit_log} ends with a damaged event; `tpi audit verify` names it. "
+                "Restore the store from a backup."
+            ) from None
+
+    def _append_events(self, events: list[dict[str, Any]]) -> None:
+        if not events:
+            return
+        new = not self._audit_log.exists()
+        try:
+            fd = os.open(self._audit_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+            try:
+                os.write(fd, b"".join(audit.line(event) for event in events))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            if new:
+                fsync_dir(self.root)
+        except OSError as error:
+            raise StoreError(f"cannot write the audit trail {self._audit_log}: {error.strerror or error}") from None
+        head = audit.Head.of(events[-1])
+        write_private_file(self._audit_head_file, audit.canonical({"seq": head.seq, "hash": head.hash}))
+
+    def _commit_audit(self) -> None:
+        events, self._events = self._events, []
+        if events:
+            self._append_events(events)
+            with contextlib.suppress(FileNotFoundError):
+                self._audit_pending.unlink()
+
+    def _recover_audit(self) -> None:
+        """Settle what a crash (or a failed write) left pending: keep each event whose write landed."""
+        self._events = []
+        try:
+            raw = self._audit_pending.read_bytes()
+        except FileNotFoundError:
+            return
+        except OSError as error:
+            raise StoreError(f"cannot read {self._audit_pending}: {error.strerror or error}") from None
+        self._repair_torn_append()
+        end = self._trail_end()
+        try:
+            pending = [json.loads(text) for text in raw.splitlines() if text.strip()]
+            todo = [event for event in pending if event["seq"] > end.seq]
+        except (ValueError, KeyError, TypeError):
+            todo = []  # a pending file is written atomically: damaged means edited by hand; nothing to keep
+        landed: list[dict[str, Any]] = []
+        expected = end
+        for index, event in enumerate(todo):
+            if event["prev"] != expected.hash:
+                break
+            kind = audit.record_kind(event["action"])
+            if kind is not None:
+                current = self._current_record(kind, event["record"])
+                # a record written twice in one transaction holds the digest of its later event
+                later = {e["digest"] for e in todo[index:] if e["record"] == event["record"]
+                         and audit.record_kind(e["action"]) == kind}
+                if current is None or audit.digest(current) not in later:
+                    break
+            landed.append(event)
+            expected = audit.Head.of(event)
+        if landed:
+            self._append_events(landed)
+        elif self._audit_log.exists() and self.audit_head() != end:
+            write_private_file(self._audit_head_file, audit.canonical({"seq": end.seq, "hash": end.hash}))
+        self._audit_pending.unlink()
+
+    def _repair_torn_append(self) -> None:
+        """Cut a last line a crash left half-appended (only while events are pending: it can only be theirs)."""
+        try:
+            with self._audit_log.open("rb+") as handle:
+                size = handle.seek(0, os.SEEK_END)
+                if size == 0:
+                    return
+                handle.seek(size - 1)
+                if handle.read(1) == b"\n":
+                    return
+                start = max(0, size - 65536)
+                handle.seek(start)
+                tail = handle.read()
+                cut = tail.rfind(b"\n")
+                handle.truncate(start + cut + 1 if cut >= 0 else 0)
+                os.fsync(handle.fileno())
+        except FileNotFoundError:
+            return

@@ -25,7 +25,7 @@ def copy_store(source_location: str, target_location: str) -> dict[str, Any]:
             f"DST: {target.location} already holds records; copy into an empty store (a new folder, or a new "
             "database after `tpi store init`)"
         )
-    settings, patients, visits = source.settings(), source.patients(), source.visits()
+    settings, patients, visits = source.settings(), source.patients(), source.visits(voided=True)
     with target.transaction():
         target.set_namespace(source.namespace())
         for key, value in settings.items():
@@ -44,7 +44,7 @@ def _check_same(source: Store, target: Store) -> None:
         ("identifier namespace", source.namespace() != target.namespace()),
         ("settings", source.settings() != target.settings()),
         ("patients", source.patient_records() != target.patient_records()),
-        ("visits", by_id(source.visit_records()) != by_id(target.visit_records())),
+        ("visits", by_id(source.visit_records(voided=True)) != by_id(target.visit_records(voided=True))),
     ):
         if differs:
             raise StoreError(f"the copy in {target.location} differs from {source.location} in its {what}; "

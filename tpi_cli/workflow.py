@@ -23,12 +23,15 @@ from tpi_cli.errors import InputError, RefusedError
 from tpi_cli.files import read_text_file
 from tpi_cli.lookup import require_patient, require_visit
 from tpi_cli.models import (
+    Addendum,
     Agent,
     Amendment,
     Override,
     Patient,
+    Signature,
     Visit,
     VisitInput,
+    Voided,
     format_visit_id,
     next_visit_id,
     next_visit_number,
@@ -138,16 +141,82 @@ def build_visit(
     return visit
 
 
-def log_visit(store: Store, entered: VisitInput, user: str | None = None) -> Visit:
+def log_visit(store: Store, entered: VisitInput, user: str | None = None, *, sign: bool = False) -> Visit:
+    """Store a new visit; with SIGN, sign it at once (refused before anything is written without a clinician)."""
     with store.transaction():
         patient = require_patient(store, entered.patient_id)
-        history = store.visits(patient.id)
+        every = store.visits(patient.id, voided=True)  # a voided visit keeps its number
+        settings = Settings(store.settings())
+        if sign:
+            signer_name(settings)
         visit = build_visit(
-            patient, entered, history, Settings(store.settings()),
-            visit_id=next_visit_id(patient.id, history), recorded_at=now(), recorded_by=user or store.user(),
+            patient, entered, [v for v in every if v.voided is None], settings,
+            visit_id=next_visit_id(patient.id, every), recorded_at=now(), recorded_by=user or store.user(),
         )
         store.add_visit(visit)
+        if sign:
+            visit = _signed(store, visit, settings, user)
     return visit
+
+
+# --- signatures, addenda, voids ----------------------------------------------------------------------
+
+
+def signer_name(settings: Settings) -> str:
+    name = settings["clinician"]
+    if not name:
+        raise InputError("clinician: no clinician is configured to sign as; set one with "
+                         "`tpi config set clinician 'Dr. Jane Doe'`")
+    return name
+
+
+def _require_not_voided(visit: Visit, doing: str) -> None:
+    if visit.voided is not None:
+        raise InputError(f"visit: {visit.id} was voided ({visit.voided.reason}); a voided visit cannot be {doing}")
+
+
+def _signed(store: Store, visit: Visit, settings: Settings, user: str | None) -> Visit:
+    signature = Signature(at=now(), by=user or store.user(), name=signer_name(settings))
+    signed = visit.model_copy(update={"signed": signature})
+    store.replace_visit(signed, action="visit.sign")
+    return signed
+
+
+def sign_visit(store: Store, visit_id: str, user: str | None = None) -> Visit:
+    """Attest a visit note as the configured clinician. Amending it later returns it to unsigned."""
+    with store.transaction():
+        visit = require_visit(store, visit_id)
+        _require_not_voided(visit, "signed")
+        if visit.signed is not None:
+            raise InputError(f"visit: {visit.id} is already signed by {visit.signed.name} "
+                             f"({visit.signed.at:%Y-%m-%d %H:%M} UTC); add to it with `tpi visit addendum`")
+        return _signed(store, visit, Settings(store.settings()), user)
+
+
+def add_addendum(store: Store, visit_id: str, text: str, user: str | None = None) -> Visit:
+    """Add dated text to a visit, signed or not; what was recorded (and signed) stays as it was."""
+    if not text.strip():
+        raise InputError("text: give the addendum's text, e.g. --text \"patient called: numbness resolved\"")
+    with store.transaction():
+        visit = require_visit(store, visit_id)
+        _require_not_voided(visit, "added to")
+        addendum = validated(Addendum, {"at": now(), "by": user or store.user(), "text": text.strip()}, "addendum")
+        updated = visit.model_copy(update={"addenda": [*visit.addenda, addendum]})
+        store.replace_visit(updated, action="visit.addendum")
+    return updated
+
+
+def void_visit(store: Store, visit_id: str, reason: str, user: str | None = None) -> Visit:
+    """Mark a visit entered in error: it stays in the store, its audit and `visit show`, and nowhere else."""
+    if not reason.strip():
+        raise InputError("reason: say why the visit is void, e.g. --reason \"logged for the wrong patient\"")
+    with store.transaction():
+        visit = require_visit(store, visit_id)
+        _require_not_voided(visit, "voided again")
+        voided = validated(Voided, {"at": now(), "by": user or store.user(), "reason": reason.strip()}, "void")
+        updated = visit.model_copy(update={"voided": voided})
+        store.replace_visit(updated, action="visit.void")
+    return updated
 
 
 def entered_values(visit: Visit) -> dict[str, Any]:
@@ -170,26 +239,31 @@ def amend_visit(
         raise InputError("patient: a visit cannot move to another patient; log it again for the right patient")
     with store.transaction():
         original = require_visit(store, visit_id)
+        _require_not_voided(original, "amended")
         patient = require_patient(store, original.patient_id)
         if original.weight_kg is not None:  # check against the weight of the visit's day, not today's
             patient = patient.model_copy(update={"weight_kg": original.weight_kg})
         entered = validated(
             VisitInput, {**entered_values(original), **changes, "override_reason": override_reason}, "visit"
         )
-        history = [v for v in store.visits(patient.id) if v.id != original.id]
+        history = [v for v in store.visits(patient.id) if v.id != original.id]  # voided ones left out
         rebuilt = build_visit(
             patient, entered, history, Settings(store.settings()),
             visit_id=original.id, recorded_at=original.recorded_at or now(),
             recorded_by=original.recorded_by or store.user(), earlier_overrides=original.overrides,
         )
-        before = original.model_dump(mode="json", exclude={"amendments"})
-        after = rebuilt.model_dump(mode="json", exclude={"amendments"})
+        kept = {"amendments", "addenda", "signed", "voided"}
+        before = original.model_dump(mode="json", exclude=kept)
+        after = rebuilt.model_dump(mode="json", exclude=kept)
         diff = {key: {"from": before[key], "to": after[key]} for key in after if before.get(key) != after[key]}
         if not diff:
             raise InputError("nothing changed: the amended values are the same as the recorded ones")
+        if original.signed is not None:  # nothing changes under a signature: the amended note is unsigned
+            diff["signed"] = {"from": original.signed.model_dump(mode="json"), "to": None}
         amendment = Amendment(at=now(), by=user or store.user(), reason=reason.strip(), changes=diff)
-        amended = rebuilt.model_copy(update={"amendments": [*original.amendments, amendment]})
-        store.replace_visit(amended)
+        amended = rebuilt.model_copy(update={"amendments": [*original.amendments, amendment],
+                                             "addenda": original.addenda})
+        store.replace_visit(amended, action="visit.amend")
     return amended
 
 
@@ -355,8 +429,8 @@ def _import(store: Store, patient_lines: list[tuple[int, Patient]], entries: lis
         for entry in sorted(entries, key=lambda e: (e.entered.date, e.line)):
             pid = entry.entered.patient_id
             if pid not in windows:
-                stored = store.visits(pid)
-                windows[pid] = stored
+                stored = store.visits(pid, voided=True)  # a voided visit keeps its id and number
+                windows[pid] = [v for v in stored if v.voided is None]
                 taken[pid] = {v.id for v in stored}
                 numbers[pid] = next_visit_number(stored)
             start = entry.entered.date - YEAR

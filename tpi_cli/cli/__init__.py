@@ -26,7 +26,7 @@ from tpi_cli.cli.context import state
 COMMAND_MODULES = {
     "patient": "patient", "log-visit": "visit", "visits": "visit", "visit": "visit", "handout": "documents",
     "report": "documents", "export": "exports", "import": "data", "config": "config", "demo": "demo",
-    "store": "store",
+    "store": "store", "audit": "audit",
 }
 
 

@@ -1,4 +1,4 @@
-"""`tpi log-visit`, `tpi visits`, `tpi visit show|amend`."""
+"""`tpi log-visit`, `tpi visits`, `tpi visit show|amend|sign|addendum|void`."""
 
 from __future__ import annotations
 
@@ -17,8 +17,10 @@ from tpi_cli.errors import InputError, RefusedError
 if TYPE_CHECKING:
     from tpi_cli.models import Visit
 
-visit_app = typer.Typer(help="Show or amend one visit.\n\nExamples:\n\n\b\ntpi visit show P001-V3\n"
-                        "tpi visit amend P001-V3 --reason 'wrong side recorded' --site 'UT:right:2'", no_args_is_help=True)
+visit_app = typer.Typer(help="Show, amend, sign, add to or void one visit.\n\nExamples:\n\n\b\ntpi visit show P001-V3\n"
+                        "tpi visit amend P001-V3 --reason 'wrong side recorded' --site 'UT:right:2'\n"
+                        "tpi visit sign P001-V3",
+                        no_args_is_help=True)
 
 # The visit's field flags, shared by log-visit and visit amend.
 SiteOpt = Annotated[list[str] | None, typer.Option(
@@ -202,7 +204,8 @@ def visit_rows(records: list[dict[str, Any]]) -> tuple[list[str], list[list[str]
                 totals[agent["drug"]] = round(totals.get(agent["drug"], 0.0) + agent["dose_mg"], 3)
         doses = ", ".join(f"{drug} {mg:g} mg" for drug, mg in totals.items()) or (
             "dry needling" if not v["agents"] else "saline")
-        flags = ("⚠" + str(len(v["warnings"])) if v.get("warnings") else "") + (" ✎" if v.get("amendments") else "")
+        flags = ("⚠" + str(len(v["warnings"])) if v.get("warnings") else "") + (" ✎" if v.get("amendments") else "") + (
+            " signed" if v.get("signed") else "") + (" VOID" if v.get("voided") else "")
         rows.append([v["id"], v["date"], v["patient_id"], sites, doses,
                      f"{v['pain_before']}→{v['pain_after']}", " ".join(v.get("cpt", [])), flags.strip()])
     return ["visit", "date", "patient", "sites", "doses", "pain", "CPT", "notes"], rows
@@ -252,13 +255,29 @@ def render_visit(visit: Visit, title: str) -> None:
     for amendment in visit.amendments:
         lines.append(f"[dim]Amended {amendment.at:%Y-%m-%d %H:%M} UTC by {esc(amendment.by)}: "
                      f"{esc(amendment.reason)} ({', '.join(amendment.changes)})[/]")
+    for addendum in visit.addenda:
+        lines.append(f"Addendum {addendum.at:%Y-%m-%d %H:%M} UTC by {esc(addendum.by)}: {esc(addendum.text)}")
+    if visit.signed:
+        lines.append(f"[bold]Signed[/] by {esc(visit.signed.name)} ({esc(visit.signed.by)}) "
+                     f"{visit.signed.at:%Y-%m-%d %H:%M} UTC")
+    elif not visit.voided:
+        lines.append("[yellow]Not signed[/]" + (" (amended after signing)" if _was_signed(visit) else ""))
+    if visit.voided:
+        lines.insert(0, f"[bold red]VOID — entered in error[/] ({esc(visit.voided.reason)}; "
+                        f"{visit.voided.at:%Y-%m-%d %H:%M} UTC by {esc(visit.voided.by)})")
     lines.extend(recorded_field_lines(visit))
-    console.panel("\n".join(lines), title=title, style="yellow" if visit.warnings else "green")
+    style = "red" if visit.voided else "yellow" if visit.warnings else "green"
+    console.panel("\n".join(lines), title=title, style=style)
+
+
+def _was_signed(visit: Visit) -> bool:
+    return any("signed" in amendment.changes for amendment in visit.amendments)
 
 
 # Keys render_visit shows in its own lines; every other key of the record is shown by recorded_field_lines.
 _RENDERED_KEYS = {"id", "patient_id", "date", "procedure_time", "clinician", "sites", "agents", "pain_before",
-                  "pain_after", "cpt", "diagnoses", "consent", "follow_up", "overrides", "warnings", "amendments"}
+                  "pain_after", "cpt", "diagnoses", "consent", "follow_up", "overrides", "warnings", "amendments",
+                  "signed", "addenda", "voided"}
 _FIELD_LABELS = {"weight_kg": "Weight that day (kg)", "prior_relief": "Prior relief",
                  "functional_scores": "Functional scores", "home_exercise": "Home exercise programme",
                  "recorded_at": "Recorded at (UTC)", "recorded_by": "Recorded by"}
@@ -317,6 +336,7 @@ def log_visit(
     override_reason: OverrideOpt = None, time: TimeOpt = None,
     from_file: Annotated[Path | None, typer.Option("--from-file", help="A visit input JSON file "
                                                    "(schemas/visit-input.schema.json); - for stdin.")] = None,
+    sign: Annotated[bool, typer.Option("--sign", help="Sign the note at once as the configured clinician.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Log a trigger point injection visit right after the procedure.
@@ -353,7 +373,7 @@ def log_visit(
             data["override_reason"] = override_reason
     entered = validated(VisitInput, data, "visit")
     try:
-        visit = log(store, entered)
+        visit = log(store, entered, sign=sign)
     except RefusedError as refusal:
         if not asked:
             raise
@@ -363,7 +383,7 @@ def log_visit(
                               show_default=False).strip()
         if not reason:
             raise typer.Exit(code=RefusedError.exit_code) from None
-        visit = log(store, entered.model_copy(update={"override_reason": reason}))
+        visit = log(store, entered.model_copy(update={"override_reason": reason}), sign=sign)
     if as_json:
         console.print_json(visit)
     else:
@@ -374,19 +394,25 @@ def list_visits(
     patient: Annotated[str | None, typer.Option("--patient", "-p", help="Only this patient's visits.")] = None,
     limit: console.LimitOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the visits as JSON on stdout.")] = False,
+    unsigned: Annotated[bool, typer.Option("--unsigned", help="Only notes waiting for a signature.")] = False,
+    include_voided: Annotated[bool, typer.Option("--all", help="Include voided visits (entered in error).")] = False,
 ) -> None:
-    """List visits, newest first.
+    """List visits, newest first. Voided visits are left out unless --all.
 
     Examples:
 
     \b
     tpi visits --patient P001
     tpi visits --limit 0 | grep 'upper trapezius' | cut -f1,2
+    tpi visits --unsigned
+    tpi visits --all --patient P001
     """
     store = open_store()
     if patient is not None and not store.has_patient(patient):
         raise InputError(f"patient: no patient with id {patient!r}; `tpi patient list` lists them")
-    records = store.visit_records(patient)
+    records = store.visit_records(patient, voided=include_voided)
+    if unsigned:
+        records = [record for record in records if not record.get("signed") and not record.get("voided")]
     shown, note = console.limited(records, limit, "visit", default=0 if as_json else 50)
     if as_json:
         console.print_json(shown)  # stored records as they are: no models built
@@ -459,6 +485,76 @@ def amend(
         console.print_json(visit)
     else:
         render_visit(visit, title="Visit amended")
+
+
+VisitIdArg = Annotated[str, typer.Argument(help="Visit id, e.g. P001-V3.", metavar="VISIT_ID")]
+
+
+@visit_app.command("sign")
+@console.friendly
+def sign(visit_id: VisitIdArg, as_json: JsonOpt = False) -> None:
+    """Sign a visit note as the configured clinician (`tpi config set clinician NAME`).
+
+    Amending a signed visit returns it to unsigned; the earlier signature stays in the amendment.
+
+    Example:
+
+    \b
+    tpi visit sign P001-V3
+    """
+    from tpi_cli.workflow import sign_visit
+
+    visit = sign_visit(open_store(), visit_id)
+    if as_json:
+        console.print_json(visit)
+    else:
+        render_visit(visit, title="Visit signed")
+
+
+@visit_app.command("addendum")
+@console.friendly
+def addendum(
+    visit_id: VisitIdArg,
+    text: Annotated[str, typer.Option("--text", help="The addendum, dated and kept with the visit.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a dated note to a visit, signed or not; the recorded (and signed) note does not change.
+
+    Example:
+
+    \b
+    tpi visit addendum P001-V3 --text 'Called next day: numbness resolved, no bruising.'
+    """
+    from tpi_cli.workflow import add_addendum
+
+    visit = add_addendum(open_store(), visit_id, text)
+    if as_json:
+        console.print_json(visit)
+    else:
+        render_visit(visit, title="Addendum added")
+
+
+@visit_app.command("void")
+@console.friendly
+def void(
+    visit_id: VisitIdArg,
+    reason: Annotated[str, typer.Option("--reason", help="Why the visit was entered in error.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Void a visit entered in error: it is kept and marked, and left out of listings, checks, reports and exports.
+
+    Example:
+
+    \b
+    tpi visit void P001-V3 --reason 'logged for the wrong patient'
+    """
+    from tpi_cli.workflow import void_visit
+
+    visit = void_visit(open_store(), visit_id, reason)
+    if as_json:
+        console.print_json(visit)
+    else:
+        render_visit(visit, title="Visit voided")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,207 @@
+"""The audit trail: one hash-chained event per write and disclosure, and `tpi audit verify` catching
+each kind of tampering with the store's files, naming it."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+
+from tpi_cli import audit
+
+VISIT = ("--site", "QL:left", "--pain-before", "6", "--pain-after", "2", "--consent", "verbal")
+
+
+@pytest.fixture
+def history(tpi, patient, log):
+    """A store with a setting, a patient, two visits (one amended) and a second patient."""
+    assert tpi("config", "set", "clinician", "Dr. Rivera").exit_code == 0
+    log(*VISIT)
+    log(*VISIT)
+    assert tpi("visit", "amend", "P001-V1", "--reason", "typo", "--pain-after", "3").exit_code == 0
+    assert tpi("patient", "add", "--id", "P002", "--name", "Bo", "--dob", "1980-02-02").exit_code == 0
+
+
+def events_of(tpi, *args):
+    result = tpi("audit", *args, "--json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def verify(tpi):
+    return tpi("audit", "verify")
+
+
+def edit_json(path, change):
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+def trail_lines(store_path):
+    return (store_path / "audit.jsonl").read_text().splitlines(keepends=True)
+
+
+def write_trail(store_path, lines):
+    (store_path / "audit.jsonl").write_text("".join(lines))
+
+
+def test_every_write_appends_one_chained_event_oldest_first(tpi, history):
+    events = events_of(tpi)
+    assert [(e["action"], e["record"]) for e in events] == [
+        ("patient.add", "P001"), ("config.set", "clinician"), ("visit.log", "P001-V1"), ("visit.log", "P001-V2"),
+        ("visit.amend", "P001-V1"), ("patient.add", "P002")]
+    assert [e["seq"] for e in events] == list(range(1, 7))
+    assert events[0]["prev"] == audit.GENESIS
+    for before, event in itertools.pairwise(events):
+        assert event["prev"] == before["hash"]
+    for event in events:
+        assert set(event) == set(audit.EVENT_KEYS)
+        assert event["hash"] == audit.event_hash(event)
+        assert event["by"] and event["at"].endswith("Z")
+
+
+def test_an_events_digest_is_the_sha256_of_the_records_canonical_json_after_the_change(tpi, history):
+    shown = json.loads(tpi("visit", "show", "P001-V1", "--json").stdout)
+    last = [e for e in events_of(tpi) if e["record"] == "P001-V1"][-1]
+    import hashlib
+
+    canonical = json.dumps(shown, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    assert last["digest"] == hashlib.sha256(canonical).hexdigest()
+
+
+def test_audit_patient_lists_only_that_patients_records(tpi, history):
+    records = {e["record"] for e in events_of(tpi, "--patient", "P001")}
+    assert records == {"P001", "P001-V1", "P001-V2"}
+    assert tpi("audit", "--patient", "NOPE").exit_code == 2
+
+
+def test_an_untouched_store_verifies_with_its_counts(tpi, history):
+    result = verify(tpi)
+    assert result.exit_code == 0, result.stderr
+    assert "6 events" in result.stderr and "2 patients" in result.stderr and "2 visits" in result.stderr
+    assert "1 setting" in result.stderr
+
+
+def test_an_empty_store_verifies(tpi, store_path):
+    assert verify(tpi).exit_code == 0
+    assert not store_path.exists()
+
+
+def test_a_refused_write_appends_no_event(tpi, history):
+    before = events_of(tpi)
+    assert tpi("log-visit", "--patient", "P001", *VISIT, "--agent", "lidocaine 1% 40 mL").exit_code == 1
+    assert tpi("visit", "amend", "P001-V1", "--reason", "x", "--pain-after", "3").exit_code == 2  # nothing changed
+    assert events_of(tpi) == before
+    assert verify(tpi).exit_code == 0
+
+
+def _tamper_visit_field(store_path):
+    edit_json(store_path / "visits" / "p-P001.json",
+              lambda d: next(v for v in d["visits"].values() if v["id"] == "P001-V2").update(pain_after=0))
+
+
+def _delete_visit(store_path):
+    def drop(data):
+        key = next(k for k, v in data["visits"].items() if v["id"] == "P001-V2")
+        del data["visits"][key]
+    edit_json(store_path / "visits" / "p-P001.json", drop)
+
+
+def _add_patient_by_hand(store_path):
+    edit_json(store_path / "tpi.json", lambda d: d["patients"].update(
+        {"99": {**next(iter(d["patients"].values())), "id": "P999", "name": "Forged"}}))
+
+
+def _edit_setting(store_path):
+    edit_json(store_path / "tpi.json", lambda d: next(iter(d["settings"].values())).update(value="Dr. Nobody"))
+
+
+def _delete_patient(store_path):
+    def drop(data):
+        key = next(k for k, p in data["patients"].items() if p["id"] == "P002")
+        del data["patients"][key]
+    edit_json(store_path / "tpi.json", drop)
+
+
+def _change_event(store_path):
+    lines = trail_lines(store_path)
+    lines[2] = lines[2].replace('"visit.log"', '"visit.sign"')
+    write_trail(store_path, lines)
+
+
+def _change_event_and_rehash(store_path):
+    lines = trail_lines(store_path)
+    event = json.loads(lines[2])
+    event["by"] = "someone-else"
+    event["hash"] = audit.event_hash(event)
+    lines[2] = audit.line(event).decode()
+    write_trail(store_path, lines)
+
+
+def _remove_event(store_path):
+    lines = trail_lines(store_path)
+    del lines[2]
+    write_trail(store_path, lines)
+
+
+def _remove_last_event(store_path):
+    write_trail(store_path, trail_lines(store_path)[:-1])
+
+
+def _insert_event(store_path):
+    lines = trail_lines(store_path)
+    lines.insert(3, lines[2])
+    write_trail(store_path, lines)
+
+
+def _reorder_events(store_path):
+    lines = trail_lines(store_path)
+    lines[2], lines[3] = lines[3], lines[2]
+    write_trail(store_path, lines)
+
+
+def _garbage_line(store_path):
+    lines = trail_lines(store_path)
+    lines.insert(1, "not json\n")
+    write_trail(store_path, lines)
+
+
+def _delete_trail(store_path):
+    (store_path / "audit.jsonl").unlink()
+
+
+def _delete_shard(store_path):
+    (store_path / "visits" / "p-P001.json").unlink()
+
+
+@pytest.mark.parametrize(("tamper", "named"), [
+    (_tamper_visit_field, "visit P001-V2 differs from its last audit event"),
+    (_delete_visit, "visit P001-V2 is missing from the store"),
+    (_delete_shard, "visit P001-V1 is missing from the store"),
+    (_add_patient_by_hand, "patient P999 has no audit event"),
+    (_delete_patient, "patient P002 is missing from the store"),
+    (_edit_setting, "setting clinician differs from its last audit event"),
+    (_change_event, "audit event 3 was changed"),
+    (_change_event_and_rehash, "audit event 4 does not chain onto event 3"),
+    (_remove_event, "audit event 3 was removed"),
+    (_remove_last_event, "audit events 6-6 were removed from the end"),
+    (_insert_event, "audit event 3 appears twice"),
+    (_reorder_events, "audit event 3 is out of order: it comes after event 4"),
+    (_garbage_line, "audit event on line 2 is not an audit event"),
+    (_delete_trail, "was deleted"),
+])
+def test_audit_verify_catches_and_names_each_kind_of_tampering(tpi, history, store_path, tamper, named):
+    tamper(store_path)
+    result = verify(tpi)
+    assert result.exit_code == 1, result.stderr
+    assert named in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_trail_is_appended_not_rewritten(tpi, history, store_path):
+    before = (store_path / "audit.jsonl").read_bytes()
+    assert tpi("log-visit", "--patient", "P002", *VISIT).exit_code == 0
+    after = (store_path / "audit.jsonl").read_bytes()
+    assert after.startswith(before) and after.count(b"\n") == before.count(b"\n") + 1

@@ -1,0 +1,176 @@
+"""The audit trail's hash chain: pure functions over events and records, no I/O.
+
+Every store kind (TinyDB files today, PostgreSQL later) keeps the same events and verifies them with
+these functions, so a trail copied between kinds verifies the same way. An event is::
+
+    {seq, at, by, action, record, digest, prev, hash}
+
+``digest`` is the SHA-256 of the record's canonical JSON after the change (for a disclosure: of the
+bytes written), ``prev`` the previous event's ``hash`` and ``hash`` the SHA-256 of the event's
+canonical JSON without ``hash``. Canonical JSON: sorted keys, UTF-8, no spaces.
+
+An action is ``KIND.VERB``. The kinds in :data:`RECORD_KINDS` name store records (``record`` is their
+id), so `verify` can hold every current record against its last event; other kinds (``export``,
+``pdf``, ``backup``) are disclosures and writes of whole stores, whose ``record`` is a file name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+GENESIS = "0" * 64
+EVENT_KEYS = ("seq", "at", "by", "action", "record", "digest", "prev", "hash")
+
+# action kind → the kind of store record it writes
+RECORD_KINDS = {"patient": "patient", "visit": "visit", "config": "setting", "protocol": "protocol"}
+
+
+def canonical(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def digest(record: Any) -> str:
+    """SHA-256 of RECORD's canonical JSON (RECORD in its stored JSON shape)."""
+    return hashlib.sha256(canonical(record)).hexdigest()
+
+
+def record_kind(action: str) -> str | None:
+    """The kind of store record ACTION writes, or None for a disclosure."""
+    return RECORD_KINDS.get(action.split(".", 1)[0])
+
+
+@dataclass(frozen=True)
+class Head:
+    """The last event of a trail: what the next event chains onto."""
+
+    seq: int = 0
+    hash: str = GENESIS
+
+    @classmethod
+    def of(cls, event: dict[str, Any] | None) -> Head:
+        return cls() if event is None else cls(event["seq"], event["hash"])
+
+
+def event_hash(event: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical({k: v for k, v in event.items() if k != "hash"})).hexdigest()
+
+
+def new_event(head: Head, *, at: str, by: str, action: str, record: str, record_digest: str) -> dict[str, Any]:
+    event = {"seq": head.seq + 1, "at": at, "by": by, "action": action, "record": record,
+             "digest": record_digest, "prev": head.hash}
+    event["hash"] = event_hash(event)
+    return event
+
+
+def chain(head: Head, at: str, by: str, writes: Iterable[tuple[str, str, str]]) -> list[dict[str, Any]]:
+    """Events for WRITES ((action, record, digest) in order), chained from HEAD."""
+    events = []
+    for action, record, record_digest in writes:
+        event = new_event(head, at=at, by=by, action=action, record=record, record_digest=record_digest)
+        events.append(event)
+        head = Head.of(event)
+    return events
+
+
+def line(event: dict[str, Any]) -> bytes:
+    """EVENT as one line of a JSON Lines trail."""
+    return canonical(event) + b"\n"
+
+
+@dataclass
+class Verification:
+    """What `verify` found: the counts and each problem as one line naming the event or record."""
+
+    events: int = 0
+    records: dict[str, int] = field(default_factory=dict)
+    disclosures: int = 0
+    problems: list[str] = field(default_factory=list)
+    head: Head = field(default_factory=Head)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class ChainChecker:
+    """Walk a trail's events in order, checking the chain and keeping each record's last digest.
+
+    Feed it events one at a time (a large trail need not be held in memory), then the current
+    records, then call :meth:`finish` with the head the store recorded.
+    """
+
+    def __init__(self) -> None:
+        self.result = Verification()
+        self._last: dict[tuple[str, str], tuple[str, int]] = {}
+        self._head = Head()
+        self._seen: set[int] = set()
+        self._max_seq = 0
+
+    def _problem(self, text: str) -> None:
+        self.result.problems.append(text)
+
+    def add_event(self, number: int, raw: Any) -> None:
+        """RAW is the NUMBERth line of the trail, parsed (or None when it is not JSON)."""
+        if not isinstance(raw, dict) or set(raw) != set(EVENT_KEYS):
+            self._problem(f"audit event on line {number} is not an audit event (changed or inserted by hand)")
+            return
+        self.result.events += 1
+        seq = raw["seq"]
+        if raw["hash"] != event_hash(raw):
+            self._problem(f"audit event {seq} was changed: its hash does not match its content")
+        if not isinstance(seq, int) or seq < 1:
+            self._problem(f"audit event on line {number} has no valid seq: it was changed or inserted by hand")
+        elif seq in self._seen:
+            self._problem(f"audit event {seq} appears twice: a copy was inserted on line {number}")
+        elif seq < self._max_seq:
+            self._problem(f"audit event {seq} is out of order: it comes after event {self._max_seq}")
+        elif seq == self._head.seq + 1 and raw["prev"] != self._head.hash:
+            self._problem(f"audit event {seq} does not chain onto event {self._head.seq}: an event was changed, "
+                          "inserted or replaced")
+        if isinstance(seq, int):
+            self._seen.add(seq)
+            self._max_seq = max(self._max_seq, seq)
+            self._head = Head(seq, raw["hash"])
+        kind = record_kind(str(raw["action"]))
+        if kind is None:
+            self.result.disclosures += 1
+        else:
+            self._last[(kind, str(raw["record"]))] = (raw["digest"], seq)
+
+    def add_record(self, kind: str, record_id: str, record: Any) -> None:
+        """A record as the store holds it now."""
+        self.result.records[kind] = self.result.records.get(kind, 0) + 1
+        last = self._last.pop((kind, record_id), None)
+        if last is None:
+            self._problem(f"{kind} {record_id} has no audit event: it was added outside tpi")
+        elif digest(record) != last[0]:
+            self._problem(f"{kind} {record_id} differs from its last audit event ({last[1]}): it was changed "
+                          "outside tpi")
+
+    def finish(self, recorded_head: Head | None) -> Verification:
+        """Removed events, records with events but no longer in the store, and the end against RECORDED_HEAD."""
+        missing = sorted(set(range(1, self._max_seq + 1)) - self._seen)
+        for seq in missing[:20]:
+            self._problem(f"audit event {seq} was removed")
+        if len(missing) > 20:
+            self._problem(f"… and {len(missing) - 20} more audit events were removed")
+        last_seq = self._max_seq
+        for (kind, record_id), (last_digest, seq) in sorted(self._last.items(), key=lambda item: item[1][1]):
+            if last_digest == REMOVED:
+                continue
+            self._problem(f"{kind} {record_id} is missing from the store: it was deleted outside tpi "
+                          f"(last audit event {seq})")
+        if recorded_head is not None and recorded_head != self._head:
+            if recorded_head.seq > last_seq:
+                self._problem(f"audit events {last_seq + 1}-{recorded_head.seq} were removed from the end of the trail")
+            elif recorded_head.seq < last_seq:
+                self._problem(f"audit events {recorded_head.seq + 1}-{last_seq} were added after the trail's "
+                              "recorded end")
+            else:
+                self._problem(f"audit event {last_seq} differs from the trail's recorded end (audit.head)")
+        self.result.head = self._head
+        return self.result
