@@ -205,3 +205,37 @@ def test_the_trail_is_appended_not_rewritten(tpi, history, store_path):
     assert tpi("log-visit", "--patient", "P002", *VISIT).exit_code == 0
     after = (store_path / "audit.jsonl").read_bytes()
     assert after.startswith(before) and after.count(b"\n") == before.count(b"\n") + 1
+
+
+@pytest.mark.usefixtures("store_kind")
+def test_both_kinds_of_store_keep_the_same_trail_and_verify_it(tpi):
+    assert tpi("config", "set", "clinician", "Dr. Rivera").exit_code == 0
+    assert tpi("patient", "add", "--id", "P1", "--name", "Zoë", "--dob", "1960-01-01").exit_code == 0
+    assert tpi("log-visit", "--patient", "P1", *VISIT, "--sign").exit_code == 0
+    assert tpi("visit", "addendum", "P1-V1", "--text", "called: fine").exit_code == 0
+    assert tpi("visit", "amend", "P1-V1", "--reason", "typo", "--pain-after", "3").exit_code == 0
+    assert tpi("visit", "void", "P1-V1", "--reason", "wrong patient").exit_code == 0
+    assert tpi("patient", "update", "P1", "--weight-kg", "61").exit_code == 0
+    events = events_of(tpi)
+    assert [(e["action"], e["record"]) for e in events] == [
+        ("config.set", "clinician"), ("patient.add", "P1"), ("visit.log", "P1-V1"), ("visit.sign", "P1-V1"),
+        ("visit.addendum", "P1-V1"), ("visit.amend", "P1-V1"), ("visit.void", "P1-V1"), ("patient.update", "P1")]
+    assert all(e["hash"] == audit.event_hash(e) for e in events)
+    result = verify(tpi)
+    assert result.exit_code == 0, result.stderr
+    assert "8 events" in result.stderr
+
+
+def test_a_visit_changed_in_the_database_is_caught_by_audit_verify(tpi, monkeypatch, pg_store_url):
+    import psycopg
+
+    monkeypatch.setenv("TPI_STORE", pg_store_url)
+    assert tpi("patient", "add", "--id", "P1", "--name", "Zoë", "--dob", "1960-01-01").exit_code == 0
+    assert tpi("log-visit", "--patient", "P1", *VISIT).exit_code == 0
+    with psycopg.connect(pg_store_url, autocommit=True) as conn:
+        conn.execute("UPDATE tpi.visits SET doc = json_build_object('id', 'P1-V1', 'pain_after', 0) WHERE id = 'P1-V1'")
+        conn.execute("DELETE FROM tpi.audit WHERE seq = 1")
+    result = verify(tpi)
+    assert result.exit_code == 1
+    assert "visit P1-V1 differs from its last audit event" in result.stderr
+    assert "audit event 1 was removed" in result.stderr or "patient P1 has no audit event" in result.stderr

@@ -16,6 +16,7 @@ id), so `verify` can hold every current record against its last event; other kin
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable
@@ -36,6 +37,11 @@ def canonical(data: Any) -> bytes:
 def digest(record: Any) -> str:
     """SHA-256 of RECORD's canonical JSON (RECORD in its stored JSON shape)."""
     return hashlib.sha256(canonical(record)).hexdigest()
+
+
+def now_text() -> str:
+    """An event's ``at``: UTC to the second, e.g. 2026-11-25T10:17:45Z."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def record_kind(action: str) -> str | None:
@@ -174,3 +180,14 @@ class ChainChecker:
                 self._problem(f"audit event {last_seq} differs from the trail's recorded end (audit.head)")
         self.result.head = self._head
         return self.result
+
+
+def verify(events: Iterable[tuple[int, Any]], records: Iterable[tuple[str, str, Any]],
+           recorded_head: Head | None) -> Verification:
+    """Check EVENTS ((position, event) oldest first) against RECORDS ((kind, id, stored JSON)) and the head."""
+    checker = ChainChecker()
+    for number, event in events:
+        checker.add_event(number, event)
+    for kind, record_id, record in records:
+        checker.add_record(kind, record_id, record)
+    return checker.finish(recorded_head)

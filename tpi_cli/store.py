@@ -31,7 +31,6 @@ never disagree.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import hashlib
 import json
 import os
@@ -89,10 +88,6 @@ def _json(data: Any) -> str:
 
 def _encode(data: dict[str, Any]) -> bytes:
     return _json(data).encode()
-
-
-def _utc_now() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def read_store_file(path: Path) -> dict[str, Any] | None:
@@ -236,7 +231,8 @@ class Store:
 
     def user(self) -> str:
         """Who writes: the OS user."""
-        
+        import getpass
+
         try:
             return getpass.getuser()
         except (KeyError, OSError):
@@ -523,7 +519,7 @@ class Store:
         if not writes:
             return
         head = audit.Head.of(self._events[-1]) if self._events else self._trail_end()
-        self._events.extend(audit.chain(head, _utc_now(), self.user(), writes))
+        self._events.extend(audit.chain(head, audit.now_text(), self.user(), writes))
         write_private_file(self._audit_pending, b"".join(audit.line(event) for event in self._events))
 
     def audit_disclosure(self, action: str, file_name: str, data_digest: str) -> None:
@@ -570,17 +566,13 @@ class Store:
 
     def verify_audit(self) -> audit.Verification:
         """Recompute the chain and every current record's digest (under the lock: a consistent view)."""
-        checker = audit.ChainChecker()
         if not self.root.exists():
-            return checker.finish(None)
+            return audit.verify([], [], None)
         with self.transaction():
+            result = audit.verify(self.audit_events(), self.audited_records(), self.audit_head())
             if not self._audit_log.exists() and self._audit_head_file.exists():
-                checker.result.problems.append(f"the audit trail {self._audit_log} was deleted")
-            for number, event in self.audit_events():
-                checker.add_event(number, event)
-            for kind, record_id, doc in self.audited_records():
-                checker.add_record(kind, record_id, doc)
-            return checker.finish(self.audit_head())
+                result.problems.insert(0, f"the audit trail {self._audit_log} was deleted")
+            return result
 
     def _current_record(self, kind: str, record_id: str) -> Any:
         if kind == "visit":

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 from psycopg import errors
 
+from tpi_cli import audit
 from tpi_cli.errors import InputError, StoreError
 
 if TYPE_CHECKING:
@@ -276,6 +277,7 @@ class PostgresStore:
         return dict(self._rows("SELECT key, value FROM tpi.settings ORDER BY key"))
 
     def set_setting(self, key: str, value: Any) -> None:
+        self.audit_write("config.set", key, {"key": key, "value": value})
         self._execute(
             "INSERT INTO tpi.settings (key, value) VALUES (%s, %s::json) "
             "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
@@ -285,6 +287,9 @@ class PostgresStore:
     def unset_setting(self, key: str) -> bool:
         """Back to the default: remove KEY's stored value; False when none was stored."""
         self._require_transaction()
+        if key not in self.settings():
+            return False
+        self.audit_write("config.unset", key, None)
         return bool(self._rows("DELETE FROM tpi.settings WHERE key = %s RETURNING key", (key,)))
 
     def namespace(self) -> str:
@@ -324,29 +329,35 @@ class PostgresStore:
         return self._record(Patient, rows[0][0]) if rows else None
 
     def add_patient(self, patient: Patient) -> None:
+        self.audit_write("patient.add", patient.id, patient.model_dump(mode="json"))
         self._execute("INSERT INTO tpi.patients (id, doc) VALUES (%s, %s::json)",
                       (patient.id, patient.model_dump_json()))
         self._locked_patients.add(patient.id)
 
-    def replace_patient(self, patient: Patient) -> None:
+    def replace_patient(self, patient: Patient, *, action: str = "patient.update") -> None:
         self._lock_patient(patient.id)
+        self.audit_write(action, patient.id, patient.model_dump(mode="json"))
         self._execute("UPDATE tpi.patients SET doc = %s::json WHERE id = %s", (patient.model_dump_json(), patient.id))
 
     # --- visits ---------------------------------------------------------------------------------
 
-    def visit_records(self, patient_id: str | None = None) -> list[dict[str, Any]]:
-        """Visits as stored (the JSON shape of the Visit model), newest first, without building models."""
+    def visit_records(self, patient_id: str | None = None, *, voided: bool = False) -> list[dict[str, Any]]:
+        """Visits as stored (the JSON shape of the Visit model), newest first, without building models.
+
+        Voided visits are left out unless VOIDED (see :meth:`tpi_cli.store.Store.visit_records`).
+        """
+        live = "" if voided else " AND doc->>'voided' IS NULL"
         if patient_id is None:
             return [doc for (doc,) in self._rows(
-                "SELECT doc FROM tpi.visits ORDER BY date DESC, number DESC, patient_id")]
+                f"SELECT doc FROM tpi.visits WHERE true{live} ORDER BY date DESC, number DESC, patient_id")]
         self._lock_patient(patient_id)
         return [doc for (doc,) in self._rows(
-            "SELECT doc FROM tpi.visits WHERE patient_id = %s ORDER BY date DESC, number DESC", (patient_id,))]
+            f"SELECT doc FROM tpi.visits WHERE patient_id = %s{live} ORDER BY date DESC, number DESC", (patient_id,))]
 
-    def visits(self, patient_id: str | None = None) -> list[Visit]:
+    def visits(self, patient_id: str | None = None, *, voided: bool = False) -> list[Visit]:
         from tpi_cli.models import Visit
 
-        return [self._record(Visit, doc) for doc in self.visit_records(patient_id)]
+        return [self._record(Visit, doc) for doc in self.visit_records(patient_id, voided=voided)]
 
     def visit(self, visit_id: str) -> Visit | None:
         from tpi_cli.models import Visit
@@ -363,10 +374,12 @@ class PostgresStore:
 
     def add_visit(self, visit: Visit) -> None:
         self._lock_patient(visit.patient_id)
+        self.audit_write("visit.log", visit.id, visit.model_dump(mode="json"))
         self._execute("INSERT INTO tpi.visits (id, patient_id, number, date, doc) VALUES (%s, %s, %s, %s, %s::json)",
                       self._visit_row(visit))
 
-    def replace_visit(self, visit: Visit) -> None:
+    def replace_visit(self, visit: Visit, *, action: str) -> None:
+        self.audit_write(action, visit.id, visit.model_dump(mode="json"))
         self._execute("UPDATE tpi.visits SET date = %s, doc = %s::json WHERE id = %s",
                       (visit.date, visit.model_dump_json(), visit.id))
 
@@ -375,6 +388,8 @@ class PostgresStore:
     def write_batch(self, patients: list[Patient], visits: list[Visit]) -> None:
         """Write all of these or none (the transaction): patients and visits upserted by id."""
         self._require_transaction()
+        self.audit_writes([("patient.import", p.id, audit.digest(p.model_dump(mode="json"))) for p in patients]
+                          + [("visit.import", v.id, audit.digest(v.model_dump(mode="json"))) for v in visits])
         conn = self._connection()
         with self._translated(), conn.cursor() as cursor:
             cursor.executemany(
@@ -388,3 +403,49 @@ class PostgresStore:
                 [self._visit_row(v) for v in visits],
             )
 
+
+    # --- audit trail -----------------------------------------------------------------------------
+
+    def audit_write(self, action: str, record: str, doc: Any) -> None:
+        """The audit hook (see :meth:`tpi_cli.store.Store.audit_write`): in the write's own transaction."""
+        self.audit_writes([(action, record, audit.digest(doc))])
+
+    def audit_writes(self, writes: list[tuple[str, str, str]]) -> None:
+        """Chain one event per (action, record, digest) onto the head, which stays locked until commit:
+        concurrent writers append one after another, so the chain stays linear."""
+        self._require_transaction()
+        if not writes:
+            return
+        seq, last = self._rows("SELECT seq, hash FROM tpi.audit_head FOR UPDATE")[0]
+        events = audit.chain(audit.Head(seq, last or audit.GENESIS), audit.now_text(), self.user(), writes)
+        conn = self._connection()
+        with self._translated(), conn.cursor() as cursor:
+            cursor.executemany("INSERT INTO tpi.audit (seq, doc) VALUES (%s, %s::json)",
+                               [(event["seq"], audit.canonical(event).decode()) for event in events])
+        self._execute("UPDATE tpi.audit_head SET seq = %s, hash = %s", (events[-1]["seq"], events[-1]["hash"]))
+
+    def audit_disclosure(self, action: str, file_name: str, data_digest: str) -> None:
+        with self.transaction():
+            self.audit_writes([(action, file_name, data_digest)])
+
+    def audit_events(self) -> Iterator[tuple[int, Any]]:
+        """(seq, event) for each event, oldest first."""
+        yield from self._rows("SELECT seq, doc FROM tpi.audit ORDER BY seq")
+
+    def audit_head(self) -> audit.Head | None:
+        seq, last = self._rows("SELECT seq, hash FROM tpi.audit_head")[0]
+        return None if seq == 0 else audit.Head(seq, last)
+
+    def audited_records(self) -> Iterator[tuple[str, str, Any]]:
+        for key, value in self._rows("SELECT key, value FROM tpi.settings"):
+            yield "setting", key, {"key": key, "value": value}
+        for record_id, doc in self._rows("SELECT id, doc FROM tpi.patients"):
+            yield "patient", record_id, doc
+        for record_id, doc in self._rows("SELECT id, doc FROM tpi.visits"):
+            yield "visit", record_id, doc
+
+    def verify_audit(self) -> audit.Verification:
+        """Recompute the chain and every record's digest in one snapshot of the database."""
+        with self.transaction():
+            self._execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            return audit.verify(self.audit_events(), self.audited_records(), self.audit_head())
