@@ -59,7 +59,7 @@ def test_bad_agents_are_refused_with_the_fix(text, message):
         ("levator scapulae:right", "levator scapulae", "right", 1),
         ("quadratus lumborum:bilateral:4", "quadratus lumborum", "bilateral", 4),
         ("UT:L:3", "upper trapezius", "left", 3),
-        ("trap:r", "upper trapezius", "right", 1),
+        ("upper trap:r", "upper trapezius", "right", 1),
         ("QL:both:2", "quadratus lumborum", "bilateral", 2),
         ("SCM:left", "sternocleidomastoid", "left", 1),
         ("glute med:right", "gluteus medius", "right", 1),
@@ -103,7 +103,7 @@ def test_function_scores():
 amounts = st.decimals(min_value="0.001", max_value="99.999", places=3).map(float)
 sites = st.builds(
     Site,
-    muscle=st.sampled_from(sorted(vocab.muscles())),
+    muscle=st.sampled_from(sorted(m.name for m in vocab.muscles().values() if not m.choices)),
     side=st.sampled_from(["left", "right", "bilateral"]),
     points=st.integers(1, 20),
 )

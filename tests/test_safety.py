@@ -229,8 +229,10 @@ def test_diabetes_and_pregnancy_with_a_steroid():
 
 
 @pytest.mark.parametrize("site", ["upper trapezius:left", "rhomboid major:right", "pec major:left",
-                                  "serratus anterior:left", "scalenes:right", "supraspinatus:left",
-                                  "intercostals:left", "thoracic paraspinals:left", "middle trapezius:left"])
+                                  "serratus anterior:left", "anterior scalene:right", "supraspinatus:left",
+                                  "intercostals:left", "thoracic multifidus:left", "longissimus thoracis:left",
+                                  "iliocostalis thoracis:right", "middle trapezius:left", "lower trapezius:left",
+                                  "posterior scalene:left", "sternalis:left", "serratus posterior inferior:left"])
 def test_pneumothorax_risk_sites(site):
     assert warned(check(patient(), visit("lidocaine 1% 2 mL", sites=(site,))), "PNEUMOTHORAX RISK")
     guided = check(patient(), visit("lidocaine 1% 2 mL", sites=(site,), ultrasound=True))
@@ -313,7 +315,7 @@ def test_ultrasound_and_dry_needling_coverage(payer, warns):
 def test_several_regions_in_one_session(payer, warns):
     v = visit("lidocaine 1% 2 mL", sites=("UT:left", "QL:left"))  # cervical and lumbar
     assert warned(check(patient(payer=payer), v), "anatomical regions") == warns
-    one_region = visit("lidocaine 1% 2 mL", sites=("QL:left", "lumbar paraspinals:left"))
+    one_region = visit("lidocaine 1% 2 mL", sites=("QL:left", "lumbar multifidus:left"))
     assert not warned(check(patient(payer=payer), one_region), "anatomical regions")
 
 

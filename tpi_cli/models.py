@@ -134,7 +134,8 @@ class Site(Record):
     @field_validator("muscle")
     @classmethod
     def _known_muscle(cls, value: str) -> str:
-        return vocab.find_muscle(value).name
+        # stored records may hold a group name an earlier version accepted; VisitInput refuses it
+        return vocab.stored_muscle(value).name
 
     @model_validator(mode="after")
     def _side_fits_muscle(self) -> Site:
@@ -341,6 +342,14 @@ class VisitInput(_VisitFields):
 
     agents: Annotated[list[AgentInput], Field(max_length=10)] = []
     override_reason: Annotated[str, Field(max_length=2000)] | None = None
+
+    @model_validator(mode="after")
+    def _muscles_named(self) -> VisitInput:
+        for site in self.sites:
+            choices = vocab.muscles()[site.muscle].choices
+            if choices:
+                raise vocab.AmbiguousTermError(site.muscle, choices)
+        return self
 
 
 class Visit(_VisitFields):

@@ -17,8 +17,8 @@ LAST = ["Garcia", "Smith", "Nguyen", "Kowalski", "Okafor", "Haddad", "Jensen", "
 # (site, usual diagnosis) pairs a pain clinic sees often.
 COMMON_SITES = [
     ("upper trapezius", "M79.12"), ("levator scapulae", "M79.12"), ("rhomboid major", "M79.18"),
-    ("quadratus lumborum", "M62.830"), ("lumbar paraspinals", "M62.830"), ("gluteus medius", "M79.18"),
-    ("piriformis", "M79.18"), ("infraspinatus", "M79.18"), ("cervical paraspinals", "M79.12"),
+    ("quadratus lumborum", "M62.830"), ("lumbar multifidus", "M62.830"), ("gluteus medius", "M79.18"),
+    ("piriformis", "M79.18"), ("infraspinatus", "M79.18"), ("splenius capitis", "M79.12"),
     ("tensor fasciae latae", "M79.18"), ("gastrocnemius", "M62.831"),
 ]
 SIDES = ["left", "right", "bilateral"]

@@ -139,9 +139,35 @@ def _ask_many(label: str, more: str, parse, required: bool) -> list[str]:
         try:
             parse(answer)
         except ValueError as error:
-            console.stderr.print(f"[red]{console.escape(str(error))}[/]")
-            continue
+            from tpi_cli.vocab import AmbiguousTermError
+
+            if isinstance(error, AmbiguousTermError):
+                answer = _pick_muscle(answer, error)
+                if answer is None:
+                    continue
+                try:
+                    parse(answer)
+                except ValueError as again:
+                    console.stderr.print(f"[red]{console.escape(str(again))}[/]")
+                    continue
+            else:
+                console.stderr.print(f"[red]{console.escape(str(error))}[/]")
+                continue
         values.append(answer)
+
+
+def _pick_muscle(answer: str, error) -> str | None:
+    """ANSWER with a group word (trapezius, glute …) replaced by the muscle the person picks; None: ask again."""
+    console.stderr.print(f"{console.escape(error.given)} names several muscles; which one was injected?")
+    for number, choice in enumerate(error.choices, start=1):
+        console.stderr.print(f"  {number}. {console.escape(choice)}")
+    pick = typer.prompt(f"Muscle (1-{len(error.choices)}, blank to type the site again)", default="",
+                        show_default=False).strip()
+    if pick.isdigit() and 1 <= int(pick) <= len(error.choices):
+        return answer.replace(error.given, error.choices[int(pick) - 1], 1)
+    if pick:
+        console.stderr.print("[red]give the number of one of the muscles listed[/]")
+    return None
 
 
 def _pain(text: str) -> int:

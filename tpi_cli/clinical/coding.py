@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from tpi_cli import vocab
 from tpi_cli.models import AgentInput, Site, side_pairs
 
 TPI_1_2, TPI_3_PLUS = "20552", "20553"
@@ -26,9 +27,28 @@ class CptSuggestion(NamedTuple):
     rule: str
 
 
+def anatomical_pairs(sites: Sequence[Site]) -> set[tuple[str, str]]:
+    """(anatomical muscle, side) injected: what CPT counts (clinical-reference.md §9).
+
+    Upper, middle and lower trapezius are one muscle: "multiple injections into the same muscle would NOT
+    be counted" (AAPC PM&R Coding Alert); left and right are two, each with its own origin and insertion.
+    """
+    return {(vocab.muscles()[muscle].anatomical, side) for muscle, side in side_pairs(sites)}
+
+
 def muscle_count(sites: Sequence[Site]) -> int:
-    """Distinct muscles; left and right of one muscle count as two (AAPC), bilateral is both."""
-    return len(side_pairs(sites))
+    """Distinct anatomical muscles; left and right of one muscle count as two (AAPC), bilateral is both."""
+    return len(anatomical_pairs(sites))
+
+
+def _merged_parts(sites: Sequence[Site]) -> str:
+    """'; upper trapezius + middle trapezius (left) count as one muscle, trapezius' when parts merged."""
+    parts: dict[tuple[str, str], list[str]] = {}
+    for muscle, side in sorted(side_pairs(sites)):
+        parts.setdefault((vocab.muscles()[muscle].anatomical, side), []).append(muscle)
+    merged = [f"{' + '.join(names)} ({side}) count as one muscle, {anatomical}"
+              for (anatomical, side), names in sorted(parts.items()) if len(names) > 1]
+    return "".join(f"; {text}" for text in merged)
 
 
 def suggest_cpt(sites: Sequence[Site], agents: Sequence[AgentInput], ultrasound: bool) -> CptSuggestion:
@@ -44,6 +64,7 @@ def suggest_cpt(sites: Sequence[Site], agents: Sequence[AgentInput], ultrasound:
     else:
         code = DRY_NEEDLING_3_PLUS if count >= 3 else DRY_NEEDLING_1_2
         rule = f"no injectate (dry needling), {count} {plural} → {code}"
+    rule += _merged_parts(sites)
     codes = [code]
     if ultrasound:
         codes.append(ULTRASOUND_GUIDANCE)

@@ -315,13 +315,38 @@ def check_pneumothorax(visit: Visit) -> Assessment:
     if not risky:
         return result
     names = ", ".join(f"{s.side} {s.muscle}" for s in risky)
+    why = vocab.hazards()["pneumothorax"].clinician
     if visit.ultrasound:
-        result.warnings.append(f"Pneumothorax risk site ({names}), under ultrasound guidance.")
+        result.warnings.append(f"Pneumothorax risk site ({names}), under ultrasound guidance: {why}.")
     else:
         result.warnings.append(
-            f"PNEUMOTHORAX RISK: {names} injected without ultrasound guidance; the pleura lies within needle "
-            "reach (rhomboid skin-to-rib ~2.1 cm in lean patients; StatPearls NBK542196, AAFP-2002); ultrasound "
-            "or a tangential approach over a rib lowers the risk."
+            f"PNEUMOTHORAX RISK: {names} injected without ultrasound guidance; {why}; ultrasound or a "
+            "tangential approach over a rib lowers the risk."
+        )
+    sides = {side for site in risky for side in (("left", "right") if site.side == "bilateral" else (site.side,))}
+    if {"left", "right"} <= sides:
+        result.warnings.append(
+            "BILATERAL PNEUMOTHORAX RISK: chest-wall, neck or upper-back sites on both sides in one session; "
+            "a pneumothorax on both sides at once is life-threatening, and bilateral pneumothoraces after "
+            "trapezius injections are reported (clinical-reference.md §5)."
+        )
+    return result
+
+
+def check_hazards(patient: Patient, visit: Visit) -> Assessment:
+    """Structures besides the pleura within needle reach (clinical-reference.md §9), one warning each."""
+    result = Assessment()
+    at: dict[str, list[str]] = {}
+    for site in visit.sites:
+        for hazard in vocab.muscles()[site.muscle].hazards:
+            if hazard != "pneumothorax":
+                at.setdefault(hazard, []).append(f"{site.side} {site.muscle}")
+    for name, sites in at.items():
+        hazard = vocab.hazards()[name]
+        extra = ("; the patient is anticoagulated" if patient.anticoagulated and name == "femoral bundle and "
+                 "retroperitoneum" else "")
+        result.warnings.append(
+            f"{name.capitalize()} near {', '.join(sites)}: {hazard.clinician}{extra} ({hazard.source})."
         )
     return result
 
@@ -430,6 +455,7 @@ def assess(patient: Patient, visit: Visit, history: Sequence[Visit], settings: S
         check_bleeding_risk(patient),
         check_pregnancy_anesthetic(patient, visit),
         check_pneumothorax(visit),
+        check_hazards(patient, visit),
         check_payer(patient, visit, recent, settings),
         check_documentation(visit),
     ):

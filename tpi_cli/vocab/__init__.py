@@ -16,14 +16,27 @@ class Muscle(NamedTuple):
     name: str
     aliases: tuple[str, ...]
     region: str
-    paired: bool
-    pneumothorax: bool
     plain_en: str
-    snomed: str
     map_view: str
     map_x: float
     map_y: float
+    anatomical: str  # the muscle CPT counts: upper, middle and lower trapezius are one (clinical-reference.md §9)
+    level: str | None = None  # cervical | thoracic | lumbar for the spine's muscles
+    paired: bool = True
+    hazards: tuple[str, ...] = ()  # keys of hazards(): what lies within needle reach
+    snomed: str = ""
+    choices: tuple[str, ...] = ()  # a name earlier versions stored that is a group: which muscles it may mean
 
+    @property
+    def pneumothorax(self) -> bool:
+        return "pneumothorax" in self.hazards
+
+
+class Hazard(NamedTuple):
+    name: str
+    clinician: str  # why it matters, for the chart
+    handout_en: str  # one plain line for the patient's sheet
+    source: str
 
 
 class Drug(NamedTuple):
@@ -63,6 +76,19 @@ class UnknownTermError(ValueError):
         super().__init__(f"unknown {kind} {given!r}{hint}")
 
 
+class AmbiguousTermError(ValueError):
+    """A word that names several muscles (a group, or a muscle at several levels of the spine)."""
+
+    def __init__(self, given: str, choices: tuple[str, ...]):
+        self.given, self.choices = given, choices
+        levels = {muscles()[c].level for c in choices} - {None}
+        which = "which muscle, at which level," if len(levels) > 1 else "which muscle"
+        super().__init__(
+            f"muscle {given!r} names several muscles; say {which} was injected: {', '.join(choices)} "
+            "(clinical-reference.md §9: the note names the muscle; each muscle is a site of its own)"
+        )
+
+
 def _key(text: str) -> str:
     return " ".join(text.lower().replace("-", " ").replace("_", " ").split())
 
@@ -75,9 +101,32 @@ def muscles() -> dict[str, Muscle]:
     for row in MUSCLES:
         fields = dict(row)
         view, x, y = fields.pop("map")
-        fields["aliases"] = tuple(fields["aliases"])
+        for key in ("aliases", "hazards", "choices"):
+            fields[key] = tuple(fields.get(key, ()))
+        fields.setdefault("anatomical", fields["name"])
         table[fields["name"]] = Muscle(map_view=view, map_x=x, map_y=y, **fields)
     return table
+
+
+@cache
+def hazards() -> dict[str, Hazard]:
+    """What lies within needle reach at some sites, with a chart warning and a handout line (§5, §9)."""
+    from tpi_cli.vocab.muscle_table import HAZARDS
+
+    return {name: Hazard(name=name, **fields) for name, fields in HAZARDS.items()}
+
+
+@cache
+def muscle_groups() -> dict[str, tuple[str, ...]]:
+    """Words that name several muscles (keyed as typed, normalised) → the muscles they may mean."""
+    from tpi_cli.vocab.muscle_table import GROUPS
+
+    groups = {_key(word): tuple(choices) for word, choices in GROUPS.items()}
+    for muscle in muscles().values():
+        if muscle.choices:
+            for word in (muscle.name, *muscle.aliases):
+                groups[_key(word)] = muscle.choices
+    return groups
 
 
 @cache
@@ -114,22 +163,60 @@ def _muscle_names() -> dict[str, str]:
 
 
 @cache
+def _entry_names() -> dict[str, str]:
+    """Names that may be entered: the muscles' names and aliases and the group words (for suggestions)."""
+    names = {k: v for k, v in _muscle_names().items() if not muscles()[v].choices}
+    names.update({word: choices[0] for word, choices in muscle_groups().items()})
+    return names
+
+
+@cache
 def _drug_names() -> dict[str, str]:
     return _names({drug.name: drug.brands for drug in drugs().values()})
 
 
-def _suggest(given: str, names: dict[str, str]) -> list[str]:
+def _suggest(given: str, names: dict[str, str], groups: dict[str, tuple[str, ...]] | None = None) -> list[str]:
     close = difflib.get_close_matches(_key(given), list(names), n=6, cutoff=0.6)
-    return list(dict.fromkeys(names[c] for c in close))[:3]
+    found: list[str] = []
+    for word in close:  # a close group word suggests the muscles it may mean
+        found += (groups or {}).get(word, (names[word],))
+    return list(dict.fromkeys(found))[:3]
 
 
 @cache
 def find_muscle(name: str) -> Muscle:
-    """The muscle a clinician means by NAME (canonical name or alias, any case)."""
+    """The one muscle a clinician means by NAME (canonical name or alias, any case).
+
+    A word naming several muscles (trapezius, glute, paraspinals, scalenes …) raises AmbiguousTermError
+    with the choices; an unknown one UnknownTermError with the closest names.
+    """
+    key = _key(name)
+    if key in muscle_groups():
+        raise AmbiguousTermError(name, muscle_groups()[key])
+    canonical = _muscle_names().get(key)
+    if canonical is None:
+        raise UnknownTermError("muscle", name, _suggest(name, _entry_names(), muscle_groups()))
+    return muscles()[canonical]
+
+
+@cache
+def stored_muscle(name: str) -> Muscle:
+    """The muscle a stored record names: also the group names earlier versions stored (scalenes …)."""
     canonical = _muscle_names().get(_key(name))
     if canonical is None:
-        raise UnknownTermError("muscle", name, _suggest(name, _muscle_names()))
+        return find_muscle(name)
     return muscles()[canonical]
+
+
+def muscles_matching(text: str) -> list[Muscle]:
+    """Entries TEXT names or that contain it in their name or an alias (for `tpi muscles TEXT`)."""
+    key = _key(text)
+    if key in muscle_groups():
+        return [muscles()[c] for c in muscle_groups()[key]]
+    found = [m for m in muscles().values() if not m.choices
+             and (key in _key(m.name) or any(key in _key(a) for a in m.aliases))]
+    exact = [m for m in found if key == _key(m.name) or key in map(_key, m.aliases)]
+    return exact or found
 
 
 @cache
