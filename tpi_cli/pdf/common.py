@@ -1,8 +1,6 @@
 """What every tpi PDF shares: fonts that print any name, styles, the page header and footer.
 
-Fonts ship inside the package (tpi_cli/fonts, with their licence): DejaVu Sans covers Latin,
-Greek, Cyrillic and Vietnamese; CJK runs switch to reportlab's built-in CID fonts. The standard PDF
-fonts cover Latin-1 only, and no font of the machine is ever used.
+Fonts: see tpi_cli/pdf/fonts.py (every face embedded, one per script, loaded when a text needs it).
 """
 
 from __future__ import annotations
@@ -11,8 +9,6 @@ import datetime as dt
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
@@ -22,11 +18,10 @@ from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 
-FONT = "DejaVuSans"
-FONT_BOLD = "DejaVuSans-Bold"
-FONTS_DIR = Path(__file__).resolve().parent.parent / "fonts"
-# reportlab's built-in CID fonts (Adobe Asian font packs, no file needed) for CJK runs
-CJK_FONTS = {"zh": "STSong-Light", "ja": "HeiseiMin-W3", "ko": "HYSMyeongJo-Medium"}
+from tpi_cli.pdf import fonts
+
+FONT = fonts.BASE
+FONT_BOLD = fonts.BASE_BOLD
 
 INK = colors.HexColor("#1f2933")
 MUTED = colors.HexColor("#52606d")
@@ -36,19 +31,15 @@ RULE = colors.HexColor("#cbd2d9")
 SHADE = colors.HexColor("#eef2f6")
 
 
-@cache
 def register_fonts() -> None:
-    from reportlab.lib.fonts import addMapping
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.graphics import shapes
+    from reportlab.platypus.tables import CellStyle
 
-    pdfmetrics.registerFont(TTFont(FONT, str(FONTS_DIR / "DejaVuSans.ttf")))
-    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(FONTS_DIR / "DejaVuSans-Bold.ttf")))
-    for bold, italic, name in ((0, 0, FONT), (1, 0, FONT_BOLD), (0, 1, FONT), (1, 1, FONT_BOLD)):
-        addMapping(FONT, bold, italic, name)
-    for name in CJK_FONTS.values():
-        pdfmetrics.registerFont(UnicodeCIDFont(name))
+    fonts.register_base()
+    # a table sets its cells' font even when they hold paragraphs, and a drawing starts in its default
+    # font; reportlab's default is Helvetica, which would be listed in the PDF without being embedded
+    CellStyle.fontname = FONT
+    shapes.STATE_DEFAULTS["fontName"] = FONT
 
 
 # --- text that prints as typed ------------------------------------------------------------------
@@ -59,41 +50,26 @@ def escape(raw: str) -> str:
     return raw.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _cjk_kind(char: str) -> str | None:
-    code = ord(char)
-    if 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF or 0x3130 <= code <= 0x318F:
-        return "hangul"
-    if 0x3040 <= code <= 0x30FF or 0x31F0 <= code <= 0x31FF:
-        return "kana"
-    if (0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF
-            or 0x3000 <= code <= 0x303F or 0xFF00 <= code <= 0xFFEF):
-        return "han"
-    return None
-
-
 def text(value: object) -> str:
-    """Paragraph markup that prints VALUE literally: escaped, with CJK runs in a CJK font."""
-    raw = "" if value is None else str(value)
-    kinds = [_cjk_kind(c) for c in raw]
-    if not any(kinds):
-        return escape(raw)
-    language = "ja" if "kana" in kinds else "ko" if "hangul" in kinds else "zh"
-    out, run, run_font = [], [], None
-    for char, kind in zip(raw, kinds, strict=True):
-        font = CJK_FONTS[language] if kind else None
-        if font != run_font and run:
-            out.append(_run(run, run_font))
-            run = []
-        run_font = font
-        run.append(char)
-    if run:
-        out.append(_run(run, run_font))
-    return "".join(out)
+    """Paragraph markup that prints VALUE literally, each script in an embedded face that has it."""
+    return fonts.markup(value)
 
 
-def _run(chars: list[str], font: str | None) -> str:
-    body = escape("".join(chars))
-    return f'<font name="{font}">{body}</font>' if font else body
+def paragraph(markup: str, style: ParagraphStyle, **kwargs) -> Paragraph:
+    """A Paragraph, shaped by HarfBuzz when it holds Arabic, Hebrew, Devanagari or Thai."""
+    if fonts.needs_shaping(markup):
+        style = _shaped(style)
+    return Paragraph(markup, style, **kwargs)
+
+
+_SHAPED: dict[int, ParagraphStyle] = {}
+
+
+def _shaped(style: ParagraphStyle) -> ParagraphStyle:
+    shaped = _SHAPED.get(id(style))
+    if shaped is None or shaped.parent is not style:
+        shaped = _SHAPED[id(style)] = ParagraphStyle(f"{style.name}-shaped", parent=style, shaping=1)
+    return shaped
 
 
 # --- styles ----------------------------------------------------------------------------------------
@@ -137,8 +113,8 @@ def grid(rows: Sequence[Sequence[object]], widths: Sequence[float], styles: Styl
          header: bool = True, padding: float = 6, extra: Sequence[tuple] = ()) -> Table:
     """A table whose cells print any text, header row shaded.
 
-    Cells are plain text wrapped to the column (fast, and never read as markup); text with CJK
-    characters becomes a paragraph so it can switch to a CJK font.
+    Cells are plain text wrapped to the column (fast, and never read as markup); text in another
+    script becomes a paragraph so it can switch to that script's face.
     """
     from reportlab.lib.utils import simpleSplit
 
@@ -146,8 +122,8 @@ def grid(rows: Sequence[Sequence[object]], widths: Sequence[float], styles: Styl
         if isinstance(value, Paragraph):
             return value
         raw = "" if value is None else str(value)
-        if any(_cjk_kind(c) for c in raw):
-            return Paragraph(text(raw), style)
+        if fonts.needs_script_font(raw):
+            return paragraph(text(raw), style)
         # plain text, wrapped here: tables re-measure paragraph cells each time they split across pages
         return "\n".join(simpleSplit(raw, style.fontName, style.fontSize, width - 2 * padding - 1)) or raw
 
@@ -198,7 +174,8 @@ def _numbered_canvas(page: Page, styles: Styles) -> type[Canvas]:
         """Draws 'Page x of y' once the number of pages is known (ActiveState recipe 576832)."""
 
         def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
+            # the initial font would otherwise be Helvetica, listed in the PDF and never embedded
+            super().__init__(*args, **{**kwargs, "initialFontName": FONT})
             self._pages: list[dict] = []
 
         def showPage(self) -> None:
@@ -225,17 +202,17 @@ PAD = 6  # the frame's own padding: header and footer line up with the text
 
 def _header(page: Page, styles: Styles) -> list[Paragraph]:
     head = ParagraphStyle("head", parent=styles.body, fontName=FONT_BOLD, textColor=ACCENT, spaceAfter=0)
-    paragraphs = [Paragraph(text(page.clinic), head)] if page.clinic else []
+    paragraphs = [paragraph(text(page.clinic), head)] if page.clinic else []
     if page.clinic_lines:
-        paragraphs.append(Paragraph(text(page.clinic_lines), styles.small))
-    paragraphs.append(Paragraph(page.patient_line, ParagraphStyle("who", parent=styles.body, spaceAfter=0)))
+        paragraphs.append(paragraph(text(page.clinic_lines), styles.small))
+    paragraphs.append(paragraph(page.patient_line, ParagraphStyle("who", parent=styles.body, spaceAfter=0)))
     return paragraphs
 
 
 def _footer(page: Page, styles: Styles) -> Paragraph | None:
     if not page.footer:
         return None
-    return Paragraph(page.footer, ParagraphStyle("foot", parent=styles.body, fontName=FONT_BOLD, spaceAfter=0))
+    return paragraph(page.footer, ParagraphStyle("foot", parent=styles.body, fontName=FONT_BOLD, spaceAfter=0))
 
 
 def _height(paragraphs: Sequence[Paragraph], width: float) -> float:

@@ -10,7 +10,7 @@ from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyl
 
 from tpi_cli import vocab
 from tpi_cli.models import Patient, Visit
-from tpi_cli.pdf.common import RULE, SHADE, WARN, Clinic, Page, Styles, make_styles, render, text
+from tpi_cli.pdf.common import RULE, SHADE, WARN, Clinic, Page, Styles, make_styles, paragraph, render, text
 from tpi_cli.texts import handout_texts
 
 DIARY_WEEKS = 6
@@ -26,13 +26,13 @@ def drug_name(drug: str, words: dict[str, Any]) -> str:
 
 
 def _bullets(items: list[str], styles: Styles) -> list[Paragraph]:
-    return [Paragraph(item, styles.bullet, bulletText="•") for item in items]
+    return [paragraph(item, styles.bullet, bulletText="•") for item in items]
 
 
 def _section(heading: str, lines: list[str], styles: Styles, bullets: bool = False) -> list[Paragraph]:
     """A heading (kept with what follows) and its lines; long sections may break across pages."""
-    body = _bullets(lines, styles) if bullets else [Paragraph(line, styles.body) for line in lines]
-    return [Paragraph(text(heading), styles.heading), *body]
+    body = _bullets(lines, styles) if bullets else [paragraph(line, styles.body) for line in lines]
+    return [paragraph(text(heading), styles.heading), *body]
 
 
 def _today(visit: Visit, words: dict[str, Any], lang: str, styles: Styles) -> list:
@@ -44,10 +44,10 @@ def _today(visit: Visit, words: dict[str, Any], lang: str, styles: Styles) -> li
         lines.append(text(today["site"].format(muscle=muscle.name, side=words["sides"][site.side],
                                                plain=words.get("muscles", {}).get(muscle.name, muscle.plain_en)))
                      + f" — {text(points)}")
-    story = [Paragraph(text(today["heading"]), styles.heading), Paragraph(text(today["sites"]), styles.body),
+    story = [paragraph(text(today["heading"]), styles.heading), paragraph(text(today["sites"]), styles.body),
              *_bullets(lines, styles)]
     if not visit.agents:
-        story.append(Paragraph(text(today["dry"]), styles.body))
+        story.append(paragraph(text(today["dry"]), styles.body))
         return story
     names = []
     for drug in dict.fromkeys(agent.drug for agent in visit.agents):
@@ -60,7 +60,7 @@ def _today(visit: Visit, words: dict[str, Any], lang: str, styles: Styles) -> li
         else:
             names.append(today["saline"] if drug == "saline" else name)
     joiner = " and " if lang == "en" else " y "
-    story.append(Paragraph(text(today["medicine"].format(drugs=joiner.join(names))), styles.body))
+    story.append(paragraph(text(today["medicine"].format(drugs=joiner.join(names))), styles.body))
     return story
 
 
@@ -80,17 +80,17 @@ def _number(value: float) -> str:
 def _diary(visit: Visit, words: dict[str, Any], lang: str, styles: Styles, large: bool) -> list:
     diary = words["diary"]
     size = styles.cell.fontSize
-    rows = [[Paragraph(text(diary["week"]), styles.cell_bold)]
-            + [Paragraph("", styles.cell) for _ in range(7)]
-            + [Paragraph(text(diary["relief"]), styles.cell_bold)]]
+    rows = [[paragraph(text(diary["week"]), styles.cell_bold)]
+            + [paragraph("", styles.cell) for _ in range(7)]
+            + [paragraph(text(diary["relief"]), styles.cell_bold)]]
     start = visit.date + dt.timedelta(days=1)
     for week in range(DIARY_WEEKS):
-        row: list[Any] = [Paragraph(f"<b>{week + 1}</b>", styles.cell)]
+        row: list[Any] = [paragraph(f"<b>{week + 1}</b>", styles.cell)]
         for day in range(7):
             date = start + dt.timedelta(days=week * 7 + day)
             label = f"{date.month}/{date.day}" if lang == "en" else f"{date.day}/{date.month}"
-            row.append(Paragraph(f'<font size="{size * 0.75:.1f}" color="#52606d">{label}</font>', styles.cell))
-        row.append(Paragraph("", styles.cell))
+            row.append(paragraph(f'<font size="{size * 0.75:.1f}" color="#52606d">{label}</font>', styles.cell))
+        row.append(paragraph("", styles.cell))
         rows.append(row)
     usable = 7.1 * inch
     first, last = (1.05 if large else 0.85) * inch, 1.45 * inch
@@ -104,8 +104,8 @@ def _diary(visit: Visit, words: dict[str, Any], lang: str, styles: Styles, large
         ("BACKGROUND", (0, 1), (0, -1), SHADE),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
     ]))
-    return [Paragraph(text(diary["heading"]), styles.heading),
-            Paragraph(f"{text(diary['how'])} {text(diary['why'])}", styles.body), Spacer(1, 2), table]
+    return [paragraph(text(diary["heading"]), styles.heading),
+            paragraph(f"{text(diary['how'])} {text(diary['why'])}", styles.body), Spacer(1, 2), table]
 
 
 def build_handout(patient: Patient, visit: Visit, clinic: Clinic, *, lang: str = "en", large_print: bool = False,
@@ -127,7 +127,7 @@ def build_handout(patient: Patient, visit: Visit, clinic: Clinic, *, lang: str =
         size=styles.body.fontSize,
     )
 
-    story: list = [Paragraph(text(words["title"]), styles.title)]
+    story: list = [paragraph(text(words["title"]), styles.title)]
     story += _today(visit, words, lang, styles)
 
     numb = words["numb"]
@@ -159,8 +159,8 @@ def build_handout(patient: Patient, visit: Visit, clinic: Clinic, *, lang: str =
 
     if any(vocab.muscles()[s.muscle].pneumothorax for s in visit.sites):
         breathing = words["breathing"]
-        box = Table([[Paragraph(f"<b>{text(breathing['heading'])}</b>", styles.warning)],
-                     [Paragraph(text(breathing["text"]), styles.warning)]], colWidths=[7.1 * inch], hAlign="LEFT")
+        box = Table([[paragraph(f"<b>{text(breathing['heading'])}</b>", styles.warning)],
+                     [paragraph(text(breathing["text"]), styles.warning)]], colWidths=[7.1 * inch], hAlign="LEFT")
         box.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 1.5, WARN), ("LEFTPADDING", (0, 0), (-1, -1), 8),
                                  ("TOPPADDING", (0, 0), (-1, -1), 4)]))
         story += [Spacer(1, 8), KeepTogether(box)]
@@ -170,7 +170,7 @@ def build_handout(patient: Patient, visit: Visit, clinic: Clinic, *, lang: str =
     column = 3.5 * inch
     calls = Table([[
         [*_section(call_us["heading"], [text(i) for i in call_us["items"]], styles, bullets=True),
-         Paragraph(f"<b>{text(' '.join(footer_parts))}</b>", styles.body)],
+         paragraph(f"<b>{text(' '.join(footer_parts))}</b>", styles.body)],
         _section(call_911["heading"], [text(i) for i in call_911["items"]], styles, bullets=True),
     ]], colWidths=[column, column], hAlign="LEFT")
     calls.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (0, 0), 0),

@@ -10,7 +10,6 @@ from reportlab.graphics.shapes import Drawing, String
 from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
 from reportlab.lib.units import inch
-from reportlab.platypus import Paragraph
 
 from tpi_cli.clinical.doses import anesthetic_doses, combined_fraction, dose_by_drug, steroid_mpe
 from tpi_cli.clinical.outcomes import (
@@ -38,6 +37,7 @@ from tpi_cli.pdf.common import (
     grid,
     long_date,
     make_styles,
+    paragraph,
     render,
     text,
 )
@@ -175,17 +175,17 @@ def build_progress_review(patient: Patient, visits: list[Visit], every: list[Vis
     if mpe_year:
         summary.append(f"Steroid in the last 12 months: {mpe_year:g} mg methylprednisolone equivalent.")
 
-    story: list = [Paragraph("Progress Review — Trigger Point Injections", styles.title),
-                   Paragraph(f"<b>Period:</b> {period} · <b>Payer profile:</b> {text(profile)}", styles.body),
-                   Paragraph(" ".join(summary), styles.body)]
+    story: list = [paragraph("Progress Review — Trigger Point Injections", styles.title),
+                   paragraph(f"<b>Period:</b> {period} · <b>Payer profile:</b> {text(profile)}", styles.body),
+                   paragraph(" ".join(summary), styles.body)]
 
-    story += [Paragraph("Repeat-injection criteria", styles.heading),
+    story += [paragraph("Repeat-injection criteria", styles.heading),
               grid([["Criterion", "Status", "Detail"]]
                    + [[name, "met" if ok else "NOT MET" if ok is False else "unknown", detail]
                       for name, ok, detail in criteria],
                    [2.0 * inch, 0.8 * inch, WIDTH - 2.8 * inch], styles)]
 
-    story += [Paragraph("Pain over time", styles.heading), pain_chart(visits)]
+    story += [paragraph("Pain over time", styles.heading), pain_chart(visits)]
 
     anesthetic_rows = [["Visits", "Responders (≥ 30% and ≥ 2 points)", "Mean change", "Sessions in 365 days",
                         "Steroid, 12 months"]]
@@ -196,7 +196,7 @@ def build_progress_review(patient: Patient, visits: list[Visit], every: list[Vis
         f"{sessions}" + (f" of {rules['sessions_per_year']}" if rules["sessions_per_year"] else ""),
         f"{mpe_year:g} mg MPE",
     ])
-    story += [Paragraph("Responders", styles.heading),
+    story += [paragraph("Responders", styles.heading),
               grid(anesthetic_rows, [0.6 * inch, 2.2 * inch, 1.5 * inch, 1.3 * inch, 1.4 * inch], styles)]
 
     rows = [["Date", "Sites", "CPT", "Local anesthetic (% of limit)", "MPE", "Pain", "Next pre",
@@ -220,25 +220,25 @@ def build_progress_review(patient: Patient, visits: list[Visit], every: list[Vis
             {True: "yes", False: "no", None: "—"}[visit.home_exercise],
             str(since_days) if since_days is not None else "first",
         ])
-    story += [Paragraph("Visits", styles.heading),
+    story += [paragraph("Visits", styles.heading),
               grid(rows, [0.72 * inch, 1.34 * inch, 0.46 * inch, 1.1 * inch, 0.36 * inch, 0.62 * inch, 0.42 * inch,
                           0.56 * inch, 0.54 * inch, 0.34 * inch, 0.48 * inch], make_styles(7.2), padding=2.5)]
     complications = [(v.date, c) for v in visits for c in v.complications]
     if complications:
-        story.append(Paragraph("Complications: " + text("; ".join(f"{_short_date(d)} {c}" for d, c in complications)),
+        story.append(paragraph("Complications: " + text("; ".join(f"{_short_date(d)} {c}" for d, c in complications)),
                                styles.body))
 
     outcomes = muscle_outcomes(visits)
     best = max((o for o in outcomes if o.mean_reduction_pct is not None), key=lambda o: o.mean_reduction_pct,
                default=None)
-    story += [Paragraph("Muscles", styles.heading),
+    story += [paragraph("Muscles", styles.heading),
               grid([["Muscle", "Visits injected", "Mean pain reduction at those visits"]]
                    + [[o.muscle + (" (best response)" if best and o is best else ""), str(o.visits),
                        f"{o.mean_reduction_pct:.0f}%" if o.mean_reduction_pct is not None else "not defined"]
                       for o in outcomes],
                    [2.6 * inch, 1.2 * inch, WIDTH - 3.8 * inch], styles)]
 
-    story.append(Paragraph("Function", styles.heading))
+    story.append(paragraph("Function", styles.heading))
     if trend:
         rows = [["Scale", "Range", "Scores over time", "Change", "Direction"]]
         for scale, points in trend.items():
@@ -250,9 +250,9 @@ def build_progress_review(patient: Patient, visits: list[Visit], every: list[Vis
                          ", ".join(f"{_short_date(d)}: {s:g}" for d, s in points), f"{change:+g}", direction])
         story.append(grid(rows, [0.6 * inch, 0.6 * inch, 4.1 * inch, 0.7 * inch, 1.0 * inch], styles))
     else:
-        story.append(Paragraph("No functional scores recorded (--function NDI=24).", styles.body))
+        story.append(paragraph("No functional scores recorded (--function NDI=24).", styles.body))
 
-    story.append(Paragraph(
+    story.append(paragraph(
         "Responder: ≥ 30% and ≥ 2-point reduction (Farrar 2001; IMMPACT 2008). Percent change is not defined "
         "from a baseline of 0. Next visit pre: the pain score before the following injection, the best measure "
         "of how long relief lasted. MPE: methylprednisolone equivalents.", styles.small))

@@ -15,7 +15,7 @@ from tpi_cli.clinical.safety import payer_profile
 from tpi_cli.models import Patient, Visit
 from tpi_cli.parsing import format_concentration, format_number
 from tpi_cli.pdf.bodymap import body_map
-from tpi_cli.pdf.common import Clinic, Page, Styles, grid, long_date, make_styles, render, text
+from tpi_cli.pdf.common import Clinic, Page, Styles, grid, long_date, make_styles, paragraph, render, text
 from tpi_cli.settings import Settings
 from tpi_cli.vocab.codes import ICD10_DESCRIPTIONS
 
@@ -50,12 +50,12 @@ def _yes_no(value: bool | None, yes: str = "yes", no: str = "no") -> str:
 
 
 def _heading(title: str, styles: Styles) -> Paragraph:
-    return Paragraph(text(title), styles.heading)
+    return paragraph(text(title), styles.heading)
 
 
 def _facts(rows: list[tuple[str, str]], styles: Styles) -> Table:
     """Label-value rows; values are markup (already escaped)."""
-    cells = [[Paragraph(text(label), styles.cell_bold), Paragraph(value, styles.cell)] for label, value in rows]
+    cells = [[paragraph(text(label), styles.cell_bold), paragraph(value, styles.cell)] for label, value in rows]
     table = Table(cells, colWidths=[1.6 * inch, WIDTH - 1.6 * inch], hAlign="LEFT")
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("TOPPADDING", (0, 0), (-1, -1), 1),
                                ("BOTTOMPADDING", (0, 0), (-1, -1), 2), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
@@ -79,10 +79,10 @@ def _agents_table(patient: Patient, visit: Visit, settings: Settings, styles: St
     story = [grid(rows, [1.6 * inch, 1.1 * inch, 0.72 * inch, 0.6 * inch, 2.38 * inch, 0.6 * inch], styles)]
     doses = anesthetic_doses(visit.agents, weight_on(visit, patient), settings)
     if len(doses) > 1:
-        story.append(Paragraph(f"Local anesthetics together: {combined_fraction(doses):.0%} of the combined "
+        story.append(paragraph(f"Local anesthetics together: {combined_fraction(doses):.0%} of the combined "
                                "reference limit (doses add up: Σ dose / limit).", styles.small))
     if weight_on(visit, patient) is None and doses:
-        story.append(Paragraph("No weight recorded: limits are the absolute maxima.", styles.small))
+        story.append(paragraph("No weight recorded: limits are the absolute maxima.", styles.small))
     return story
 
 
@@ -92,7 +92,7 @@ def build_visit_summary(patient: Patient, visit: Visit, history: list[Visit], se
     page = Page(clinic=clinic.name or "Trigger point injection record", clinic_lines=clinic.contact_line,
                 patient_line=patient_line(patient, visit.date), footer="", page_label="Page {page} of {pages}",
                 size=styles.body.fontSize)
-    story: list = [Paragraph("Trigger Point Injection — Procedure Note", styles.title)]
+    story: list = [paragraph("Trigger Point Injection — Procedure Note", styles.title)]
 
     risks = [name for name, on in (("anticoagulated", patient.anticoagulated), ("diabetic", patient.diabetic),
                                    ("pregnant", patient.pregnant)) if on]
@@ -113,8 +113,8 @@ def build_visit_summary(patient: Patient, visit: Visit, history: list[Visit], se
                                                         for code in visit.diagnoses],
                           [1.0 * inch, WIDTH - 1.0 * inch], styles))
     else:
-        story.append(Paragraph("No diagnosis recorded.", styles.warning))
-    story.append(Paragraph(f"<b>Consent:</b> {text(visit.consent or 'not documented')}", styles.body))
+        story.append(paragraph("No diagnosis recorded.", styles.warning))
+    story.append(paragraph(f"<b>Consent:</b> {text(visit.consent or 'not documented')}", styles.body))
 
     story.append(_heading("Sites", styles))
     drawing, legend = body_map(visit.sites, width=3.1 * inch, height=2.9 * inch)
@@ -132,7 +132,7 @@ def build_visit_summary(patient: Patient, visit: Visit, history: list[Visit], se
     if visit.agents:
         story += _agents_table(patient, visit, settings, styles)
     else:
-        story.append(Paragraph("No injectate: dry needling.", styles.body))
+        story.append(paragraph("No injectate: dry needling.", styles.body))
 
     story.append(_heading("Technique and response", styles))
     pct = percent_change(visit.pain_before, visit.pain_after)
@@ -159,7 +159,7 @@ def build_visit_summary(patient: Patient, visit: Visit, history: list[Visit], se
     rule = suggest_cpt(visit.sites, visit.agents, visit.ultrasound).rule
     story.append(grid([["Code", "Meaning (our wording)"]] + [[code, CPT_WORDING.get(code, "")] for code in visit.cpt],
                       [1.0 * inch, WIDTH - 1.0 * inch], styles))
-    story.append(Paragraph(f"Rule: {text(rule)}. One 20552/20553 per day; left and right of a muscle count as two.",
+    story.append(paragraph(f"Rule: {text(rule)}. One 20552/20553 per day; left and right of a muscle count as two.",
                            styles.small))
 
     story.append(_heading("Safety checks", styles))
@@ -167,12 +167,12 @@ def build_visit_summary(patient: Patient, visit: Visit, history: list[Visit], se
         story.append(grid([["Check overridden", "Reason given"]] + [[o.check, o.reason] for o in visit.overrides],
                           [2.0 * inch, WIDTH - 2.0 * inch], styles))
     if visit.warnings:
-        story += [Paragraph(text(w), styles.bullet, bulletText="•") for w in visit.warnings]
+        story += [paragraph(text(w), styles.bullet, bulletText="•") for w in visit.warnings]
     if not visit.overrides and not visit.warnings:
-        story.append(Paragraph("No warnings.", styles.body))
+        story.append(paragraph("No warnings.", styles.body))
     earlier = [v for v in history if v.date < visit.date]
     if earlier:
-        story.append(Paragraph(f"Previous visits on record: {len(earlier)}; last {long_date(earlier[0].date)}.",
+        story.append(paragraph(f"Previous visits on record: {len(earlier)}; last {long_date(earlier[0].date)}.",
                                styles.small))
 
     story.append(_heading("Amendments", styles))
@@ -184,12 +184,12 @@ def build_visit_summary(patient: Patient, visit: Visit, history: list[Visit], se
                                    for key, change in amendment.changes.items())])
         story.append(grid(rows, [1.1 * inch, 0.8 * inch, 1.6 * inch, 3.5 * inch], styles))
     else:
-        story.append(Paragraph("None: this is the record as first logged.", styles.body))
+        story.append(paragraph("None: this is the record as first logged.", styles.body))
     recorded = visit.recorded_at.strftime("%Y-%m-%d %H:%M UTC") if visit.recorded_at else "unknown"
-    story += [Spacer(1, 6), Paragraph(f"Logged {recorded} by {text(visit.recorded_by or 'unknown')} with tpi. "
+    story += [Spacer(1, 6), paragraph(f"Logged {recorded} by {text(visit.recorded_by or 'unknown')} with tpi. "
                                       "Dose limits are reference limits, not evidence-based maxima (ASRA 2020).",
                                       styles.small)]
-    story.insert(story.index(side_by_side) + 1, Paragraph(text(" · ".join(legend)), styles.small))
+    story.insert(story.index(side_by_side) + 1, paragraph(text(" · ".join(legend)), styles.small))
     return render(story, page, styles, title=f"Procedure note {visit.id}", author=clinic.name,
                   subject=f"Trigger point injection, {visit.date.isoformat()}")
 

@@ -1,0 +1,93 @@
+"""Every name prints with an embedded face of its script, reads in the right order and extracts as typed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import unicodedata
+
+import pytest
+from pypdf import PdfReader
+
+from tpi_cli.pdf import fonts
+
+NAMES = {
+    "vietnamese": "Nguyễn Thị Ngọc Ánh",
+    "polish": "Łukasz Żółć",
+    "cyrillic": "Дмитрий Шостакович",
+    "polytonic greek": "Ἀριστοτέλης Νικολάου",
+    "chinese": "王秀英",
+    "japanese kanji and kana": "佐藤 はなこ",
+    "japanese kanji": "山田 太郎",
+    "korean": "김민준",
+    "arabic": "محمد علي حسن",
+    "hebrew": "דוד כהן",
+    "devanagari": "राम कुमार",
+    "thai": "สมชาย ใจดี",
+    "markup": "A & B <b>x</b>",
+}
+
+
+def embedded_fonts(path) -> dict[str, bool]:
+    """Each font the PDF uses, and whether its program is inside the file."""
+    found = {}
+    for page in PdfReader(str(path)).pages:
+        for ref in page["/Resources"]["/Font"].values():
+            font = ref.get_object()
+            descendant = font.get("/DescendantFonts")
+            descriptor = (descendant[0].get_object() if descendant else font).get("/FontDescriptor")
+            descriptor = descriptor.get_object() if descriptor else {}
+            found[str(font["/BaseFont"])] = any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+    return found
+
+
+def poppler_text(path) -> str:
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def documents(tpi, tmp_path, name):
+    assert tpi("patient", "add", "--id", "P9", "--name", name, "--dob", "1960-05-06").exit_code == 0
+    result = tpi("log-visit", "--patient", "P9", "--date", "2026-11-02", "--site", "QL:left", "--pain-before", "7",
+                 "--pain-after", "2", "--agent", "lidocaine 1% 2 mL", "--json")
+    assert result.exit_code == 0, result.stderr
+    visit = json.loads(result.stdout)["id"]
+    out = []
+    for args, file in ((("handout", "--visit", visit), "h.pdf"), (("handout", "--visit", visit, "--lang", "es"),
+                                                                    "e.pdf"),
+                       (("report", "--visit", visit), "s.pdf"), (("report", "--patient", "P9"), "r.pdf")):
+        assert tpi(*args, "-o", str(tmp_path / file)).exit_code == 0
+        out.append(tmp_path / file)
+    return out
+
+
+@pytest.mark.parametrize("name", NAMES.values(), ids=NAMES.keys())
+def test_every_name_prints_with_embedded_fonts_and_extracts_as_typed(tpi, tmp_path, name):
+    for path in documents(tpi, tmp_path, name):
+        used = embedded_fonts(path)
+        assert used and all(used.values()), (path.name, used)
+        if fonts.needs_shaping(name):
+            if shutil.which("pdftotext") is None:
+                pytest.skip("shaped text (reading order, glyph positions) is read back with poppler's pdftotext")
+            # shaped Arabic extracts as its contextual forms; NFKC gives back the letters typed
+            assert name in unicodedata.normalize("NFKC", poppler_text(path)), path.name
+        else:
+            assert name in "\n".join(page.extract_text() for page in PdfReader(str(path)).pages), path.name
+
+
+@pytest.mark.parametrize(("name", "face"), [
+    ("山田 はなこ", "tpi-japanese"), ("山田 太郎", "tpi-chinese"), ("김 金", "tpi-korean"), ("王秀英", "tpi-chinese"),
+])
+def test_cjk_face_follows_the_language_of_the_whole_name(name, face):
+    assert f'<font name="{face}">{name[0]}' in fonts.markup(name)
+
+
+def test_right_to_left_words_are_in_display_order_and_each_word_as_typed():
+    assert fonts._visual_words("Dr محمد علي x") == ["Dr", " ", "علي", " ", "محمد", " ", "x"]
+
+
+def test_a_latin_document_loads_no_script_face(tpi, tmp_path):
+    fonts.script_font.cache_clear()
+    documents(tpi, tmp_path, "Ana Núñez")
+    assert fonts.script_font.cache_info().currsize == 0
