@@ -39,6 +39,10 @@ def digest(record: Any) -> str:
     return hashlib.sha256(canonical(record)).hexdigest()
 
 
+# The digest of an event that removes its record (a setting set back to its default): JSON null.
+REMOVED = digest(None)
+
+
 def now_text() -> str:
     """An event's ``at``: UTC to the second, e.g. 2026-11-25T10:17:45Z."""
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

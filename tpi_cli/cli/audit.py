@@ -9,7 +9,8 @@ import typer
 from tpi_cli.cli import console
 from tpi_cli.cli.context import open_store
 
-audit_app = typer.Typer(help="The audit trail: every write and disclosure, hash-chained.", invoke_without_command=True)
+audit_app = typer.Typer(help="The audit trail: every write and disclosure, hash-chained.\n\nExamples:\n\n\b\n"
+                        "tpi audit --patient P001\ntpi audit verify", invoke_without_command=True)
 
 
 def _about_patient(record: str, patient_id: str) -> bool:
