@@ -77,7 +77,8 @@ def test_every_name_prints_with_embedded_fonts_and_extracts_as_typed(tpi, tmp_pa
 
 
 @pytest.mark.parametrize(("name", "face"), [
-    ("山田 はなこ", "tpi-japanese"), ("山田 太郎", "tpi-chinese"), ("김 金", "tpi-korean"), ("王秀英", "tpi-chinese"),
+    ("山田 はなこ", "tpi-japanese"), ("山田 太郎", "tpi-chinese"), ("김 金", "tpi-korean"),
+    ("王秀英", "tpi-chinese"),
 ])
 def test_cjk_face_follows_the_language_of_the_whole_name(name, face):
     assert f'<font name="{face}">{name[0]}' in fonts.markup(name)

@@ -45,3 +45,52 @@ def test_a_time_in_an_input_file_must_be_text(tpi, patient, tmp_path):
     result = tpi("log-visit", "--from-file", str(path), "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["procedure_time"] == "09:30"
+
+
+NOTE_FLAGS = ["--time-out", "--prep", "chlorhexidine", "--aspiration", "--blood-loss", "minimal", "--tolerance",
+              "well", "--observation", "20 min, breath sounds equal", "--disposition", "home, ambulatory",
+              "--finding", "taut band", "--finding", "Referred pain", "--conservative-care", "PT 8 weeks",
+              "--risks-discussed", "bleeding, infection, pneumothorax", "--anticoagulant", "apixaban",
+              "--last-dose", "2026-11-01 08:00", "--inr", "1.1", "--steroid-vial-ml", "1"]
+
+
+def test_procedure_note_fields_are_stored_as_typed(log, patient):
+    visit = log("--date", "2026-11-02", "--site", "UT:left", "--pain-before", "7", "--pain-after", "2", *NOTE_FLAGS)
+    assert {key: visit[key] for key in ("time_out", "skin_prep", "aspiration", "blood_loss", "tolerance",
+                                        "observation", "disposition", "findings", "conservative_care",
+                                        "risks_discussed", "anticoagulant", "anticoagulant_last_dose", "inr",
+                                        "steroid_vial_ml")} == {
+        "time_out": True, "skin_prep": "chlorhexidine", "aspiration": True, "blood_loss": "minimal",
+        "tolerance": "well", "observation": "20 min, breath sounds equal", "disposition": "home, ambulatory",
+        "findings": ["taut band", "referred pain"], "conservative_care": "PT 8 weeks",
+        "risks_discussed": "bleeding, infection, pneumothorax", "anticoagulant": "apixaban",
+        "anticoagulant_last_dose": "2026-11-01 08:00", "inr": 1.1, "steroid_vial_ml": 1.0}
+
+
+def test_procedure_note_fields_are_null_when_not_given_even_after_an_amendment(tpi, log, patient):
+    visit = log("--site", "UT:left", "--pain-before", "7", "--pain-after", "2")
+    keys = ("time_out", "skin_prep", "aspiration", "blood_loss", "tolerance", "observation", "disposition",
+            "conservative_care", "risks_discussed", "anticoagulant", "anticoagulant_last_dose", "inr",
+            "steroid_vial_ml", "procedure_time")
+    assert all(visit[key] is None for key in keys) and visit["findings"] == []
+    result = tpi("visit", "amend", visit["id"], "--reason", "add prep", "--prep", "povidone-iodine", "--json")
+    amended = json.loads(result.stdout)
+    assert amended["skin_prep"] == "povidone-iodine"
+    assert all(amended[key] is None for key in keys if key != "skin_prep")
+    assert list(amended["amendments"][-1]["changes"]) == ["skin_prep"]
+
+
+@pytest.mark.parametrize(("flags", "field"), [
+    (["--finding", "tender"], "findings"),
+    (["--last-dose", "yesterday"], "anticoagulant_last_dose"),
+    (["--last-dose", "2026-02-30"], "anticoagulant_last_dose"),
+    (["--last-dose", "2026-11-03"], "anticoagulant last dose"),
+    (["--inr", "40"], "inr"),
+    (["--steroid-vial-ml", "0"], "steroid_vial_ml"),
+])
+def test_bad_procedure_note_values_are_refused_naming_the_field(tpi, patient, flags, field):
+    result = tpi("log-visit", "--patient", "P001", "--date", "2026-11-02", "--site", "UT:left", "--pain-before", "7",
+                 "--pain-after", "2", *flags)
+    assert result.exit_code == 2, result.stderr
+    assert field in result.stderr
+    assert json.loads(tpi("visits", "--json").stdout) == []

@@ -70,6 +70,33 @@ ClockTime = Annotated[
 ]
 
 
+# Trigger-point examination findings (clinical-reference.md §1, §9; LCD-2024 asks for at least 2).
+FINDINGS = ("taut band", "hypersensitive spot", "local twitch", "referred pain", "reproduces usual pain",
+            "palpable nodule")
+Finding = Literal["taut band", "hypersensitive spot", "local twitch", "referred pain", "reproduces usual pain",
+                  "palpable nodule"]
+ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+_LAST_DOSE = re.compile(r"^\d{4}-\d{2}-\d{2}( ([01][0-9]|2[0-3]):[0-5][0-9])?$")
+
+
+def _last_dose(value: Any) -> Any:
+    """A date, or a date and time, as the clinician wrote it; refused unless it is one of the two forms."""
+    if not isinstance(value, str) or not _LAST_DOSE.match(value.strip()):
+        raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD or 'YYYY-MM-DD HH:MM'")
+    value = value.strip()
+    try:
+        day = dt.date.fromisoformat(value[:10])
+    except ValueError:
+        raise ValueError(f"{value!r} is not a real date; write it as YYYY-MM-DD or 'YYYY-MM-DD HH:MM'") from None
+    _not_future(day, "last dose")
+    return value
+
+
+LastDose = Annotated[str, BeforeValidator(_last_dose),
+                     WithJsonSchema({"type": "string", "pattern": _LAST_DOSE.pattern,
+                                     "description": "YYYY-MM-DD or YYYY-MM-DD HH:MM"})]
+
+
 def today() -> dt.date:
     return dt.date.today()
 
@@ -297,6 +324,20 @@ class _VisitFields(Record):
     consent: Consent | None = None
     # --- procedure-note fields (clinical-reference.md §1): stored as given, null when not given ---
     procedure_time: ClockTime | None = None
+    time_out: bool | None = None  # universal-protocol time-out done before the first needle
+    skin_prep: ShortText | None = None  # e.g. "chlorhexidine"
+    aspiration: bool | None = None  # aspirated before each injection (no blood)
+    blood_loss: ShortText | None = None  # e.g. "minimal"
+    tolerance: ShortText | None = None  # how the patient tolerated it
+    observation: ShortText | None = None  # post-procedure check, e.g. "20 min, breath sounds equal"
+    disposition: ShortText | None = None  # e.g. "home, ambulatory, with a driver"
+    findings: Annotated[list[Finding], Field(max_length=len(FINDINGS))] = []  # trigger-point exam (LCD: >= 2)
+    conservative_care: Annotated[str, Field(min_length=1, max_length=2000)] | None = None  # what, how long
+    risks_discussed: Annotated[str, Field(min_length=1, max_length=2000)] | None = None  # at consent
+    anticoagulant: ShortText | None = None  # drug name, e.g. "apixaban"
+    anticoagulant_last_dose: LastDose | None = None  # "YYYY-MM-DD" or "YYYY-MM-DD HH:MM"
+    inr: Annotated[float, Field(ge=0.5, le=15)] | None = None
+    steroid_vial_ml: Annotated[float, Field(gt=0, le=100)] | None = None  # single-dose vial size: JW/JZ
 
     @field_validator("date")
     @classmethod
@@ -316,7 +357,13 @@ class _VisitFields(Record):
             codes.append(code)
         return list(dict.fromkeys(codes))
 
-    @field_validator("clinician", "needle", "notes", mode="before")
+    @field_validator("findings")
+    @classmethod
+    def _findings_once(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))
+
+    @field_validator("clinician", "needle", "notes", "skin_prep", "blood_loss", "tolerance", "observation",
+                     "disposition", "conservative_care", "risks_discussed", "anticoagulant", mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         value = _strip(value)
@@ -328,6 +375,9 @@ class _VisitFields(Record):
             raise ValueError(
                 f"follow-up {self.follow_up.isoformat()} is before the visit date {self.date.isoformat()}"
             )
+        if self.anticoagulant_last_dose is not None and self.anticoagulant_last_dose[:10] > self.date.isoformat():
+            raise ValueError(f"anticoagulant last dose {self.anticoagulant_last_dose} is after the visit date "
+                             f"{self.date.isoformat()}")
         seen: set[tuple[str, str]] = set()
         for site in self.sites:
             for muscle, side in site.side_pairs:

@@ -52,6 +52,48 @@ OverrideOpt = Annotated[str | None, typer.Option("--override-reason",
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the stored record as JSON on stdout.")]
 # procedure-note flags (clinical-reference.md §1)
 TimeOpt = Annotated[str | None, typer.Option("--time", help="Procedure time HH:MM (24-hour clock), e.g. 14:05.")]
+TimeOutOpt = Annotated[bool | None, typer.Option("--time-out/--no-time-out",
+                                                  help="Time-out done before the procedure.")]
+PrepOpt = Annotated[str | None, typer.Option("--prep", help="Skin prep, e.g. chlorhexidine.")]
+AspirationOpt = Annotated[bool | None, typer.Option("--aspiration/--no-aspiration",
+                                                    help="Aspirated before each injection, no blood.")]
+BloodLossOpt = Annotated[str | None, typer.Option("--blood-loss", help="Blood loss, e.g. minimal.")]
+ToleranceOpt = Annotated[str | None, typer.Option("--tolerance", help="How the patient tolerated it, e.g. well.")]
+ObservationOpt = Annotated[str | None, typer.Option(
+    "--observation", help="Post-procedure check, e.g. '20 min, breath sounds equal, no dyspnea'.")]
+DispositionOpt = Annotated[str | None, typer.Option("--disposition", help="Disposition, e.g. 'home, ambulatory'.")]
+FindingOpt = Annotated[list[str] | None, typer.Option(
+    "--finding", help="Trigger-point finding: taut band, hypersensitive spot, local twitch, referred pain, "
+    "reproduces usual pain, palpable nodule; repeat.")]
+ConservativeOpt = Annotated[str | None, typer.Option(
+    "--conservative-care", help="Conservative care tried, what and how long, e.g. 'PT 8 weeks, NSAIDs'.")]
+RisksOpt = Annotated[str | None, typer.Option("--risks-discussed", help="Risks discussed at consent.")]
+AnticoagulantOpt = Annotated[str | None, typer.Option("--anticoagulant", help="Anticoagulant or antiplatelet, "
+                                                                           "e.g. apixaban.")]
+LastDoseOpt = Annotated[str | None, typer.Option("--last-dose", help="Its last dose: YYYY-MM-DD or "
+                                                                    "'YYYY-MM-DD HH:MM'.")]
+InrOpt = Annotated[float | None, typer.Option("--inr", help="INR, e.g. 2.4.")]
+VialOpt = Annotated[float | None, typer.Option("--steroid-vial-ml", help="Size of the single-dose steroid vial "
+                                                                      "in mL (for JW/JZ).")]
+
+
+def procedure_fields(
+    *, time: str | None = None, time_out: bool | None = None, prep: str | None = None,
+    aspiration: bool | None = None, blood_loss: str | None = None, tolerance: str | None = None,
+    observation: str | None = None, disposition: str | None = None, finding: list[str] | None = None,
+    conservative_care: str | None = None, risks_discussed: str | None = None, anticoagulant: str | None = None,
+    last_dose: str | None = None, inr: float | None = None, steroid_vial_ml: float | None = None,
+) -> dict[str, Any]:
+    """The procedure-note keys for the flags that were given, as typed (the model validates them)."""
+    given = {"procedure_time": time, "time_out": time_out, "skin_prep": prep, "aspiration": aspiration,
+             "blood_loss": blood_loss, "tolerance": tolerance, "observation": observation,
+             "disposition": disposition, "conservative_care": conservative_care,
+             "risks_discussed": risks_discussed, "anticoagulant": anticoagulant,
+             "anticoagulant_last_dose": last_dose, "inr": inr, "steroid_vial_ml": steroid_vial_ml}
+    fields = {key: value for key, value in given.items() if value is not None}
+    if finding:
+        fields["findings"] = [f.strip().lower() for f in finding]
+    return fields
 
 
 def visit_fields(
@@ -61,7 +103,7 @@ def visit_fields(
     complication: list[str] | None = None, clinician: str | None = None, follow_up: str | None = None,
     follow_up_days: int | None = None, notes: str | None = None, prior_relief_pct: int | None = None,
     prior_relief_weeks: int | None = None, function: list[str] | None = None, home_exercise: bool | None = None,
-    consent: str | None = None, visit_date: dt.date | None = None, time: str | None = None,
+    consent: str | None = None, visit_date: dt.date | None = None,
 ) -> dict[str, Any]:
     """The visit-input keys for the flags that were given (parsed; bad text is bad input)."""
     from tpi_cli.parsing import parse_agent, parse_function_score, parse_site
@@ -81,8 +123,6 @@ def visit_fields(
                        ("home_exercise", home_exercise), ("consent", consent), ("follow_up", follow_up)):
         if value is not None:
             fields[key] = value
-    if time is not None:
-        fields["procedure_time"] = time
     if dx:
         fields["diagnoses"] = dx
     if complication:
@@ -359,7 +399,12 @@ def log_visit(
     follow_up: FollowUpOpt = None, follow_up_days: FollowUpDaysOpt = None, notes: NotesOpt = None,
     prior_relief_pct: ReliefPctOpt = None, prior_relief_weeks: ReliefWeeksOpt = None,
     function: FunctionOpt = None, home_exercise: HomeExerciseOpt = None, consent: ConsentOpt = None,
-    override_reason: OverrideOpt = None, time: TimeOpt = None,
+    override_reason: OverrideOpt = None,
+    time: TimeOpt = None, time_out: TimeOutOpt = None, prep: PrepOpt = None,
+    aspiration: AspirationOpt = None, blood_loss: BloodLossOpt = None, tolerance: ToleranceOpt = None,
+    observation: ObservationOpt = None, disposition: DispositionOpt = None, finding: FindingOpt = None,
+    conservative_care: ConservativeOpt = None, risks_discussed: RisksOpt = None, anticoagulant: AnticoagulantOpt = None,
+    last_dose: LastDoseOpt = None, inr: InrOpt = None, steroid_vial_ml: VialOpt = None,
     from_file: Annotated[Path | None, typer.Option("--from-file", help="A visit input JSON file "
                                                    "(schemas/visit-input.schema.json); - for stdin.")] = None,
     sign: Annotated[bool, typer.Option("--sign", help="Sign the note at once as the configured clinician.")] = False,
@@ -394,9 +439,14 @@ def log_visit(
                                complication=complication, clinician=clinician, follow_up=follow_up,
                                follow_up_days=follow_up_days, notes=notes, prior_relief_pct=prior_relief_pct,
                                prior_relief_weeks=prior_relief_weeks, function=function,
-                               home_exercise=home_exercise, consent=consent, time=time)}
+                               home_exercise=home_exercise, consent=consent)}
         if override_reason is not None:
             data["override_reason"] = override_reason
+    data.update(procedure_fields(time=time, time_out=time_out, prep=prep, aspiration=aspiration, blood_loss=blood_loss,
+                                tolerance=tolerance, observation=observation, disposition=disposition,
+                                finding=finding, conservative_care=conservative_care,
+                                risks_discussed=risks_discussed, anticoagulant=anticoagulant, last_dose=last_dose,
+                                inr=inr, steroid_vial_ml=steroid_vial_ml))
     entered = validated(VisitInput, data, "visit")
     try:
         visit = log(store, entered, sign=sign)
@@ -483,7 +533,13 @@ def amend(
     follow_up: FollowUpOpt = None, follow_up_days: FollowUpDaysOpt = None, notes: NotesOpt = None,
     prior_relief_pct: ReliefPctOpt = None, prior_relief_weeks: ReliefWeeksOpt = None,
     function: FunctionOpt = None, home_exercise: HomeExerciseOpt = None, consent: ConsentOpt = None,
-    override_reason: OverrideOpt = None, time: TimeOpt = None, as_json: JsonOpt = False,
+    override_reason: OverrideOpt = None,
+    time: TimeOpt = None, time_out: TimeOutOpt = None, prep: PrepOpt = None,
+    aspiration: AspirationOpt = None, blood_loss: BloodLossOpt = None, tolerance: ToleranceOpt = None,
+    observation: ObservationOpt = None, disposition: DispositionOpt = None, finding: FindingOpt = None,
+    conservative_care: ConservativeOpt = None, risks_discussed: RisksOpt = None, anticoagulant: AnticoagulantOpt = None,
+    last_dose: LastDoseOpt = None, inr: InrOpt = None, steroid_vial_ml: VialOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Correct a visit. The original values stay in the record with who, when and why.
 
@@ -505,7 +561,13 @@ def amend(
                            clinician=clinician, follow_up=follow_up, follow_up_days=follow_up_days, notes=notes,
                            prior_relief_pct=prior_relief_pct, prior_relief_weeks=prior_relief_weeks,
                            function=function, home_exercise=home_exercise, consent=consent,
-                           visit_date=original.date, time=time)
+                           visit_date=original.date)
+    changes.update(procedure_fields(time=time, time_out=time_out, prep=prep, aspiration=aspiration,
+                                    blood_loss=blood_loss,
+                                   tolerance=tolerance, observation=observation, disposition=disposition,
+                                   finding=finding, conservative_care=conservative_care,
+                                   risks_discussed=risks_discussed, anticoagulant=anticoagulant, last_dose=last_dose,
+                                   inr=inr, steroid_vial_ml=steroid_vial_ml))
     visit = amend_visit(store, visit_id, changes, reason, override_reason=override_reason)
     if as_json:
         console.print_json(visit)
