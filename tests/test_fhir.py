@@ -8,6 +8,7 @@ tested one by one below.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 
 import pytest
@@ -310,3 +311,30 @@ def test_a_copied_store_keeps_its_fhir_identities(tpi, clinic, store_path, tmp_p
     assert copied.exit_code == 0, copied.stderr
     monkeypatch.setenv("TPI_STORE", str(tmp_path / "copy"))
     assert [e["fullUrl"] for e in export(tpi)["entry"]] == [e["fullUrl"] for e in before["entry"]]
+
+
+def test_a_voided_visit_is_retracted_by_a_transaction_and_left_out_elsewhere(tpi, clinic):
+    assert tpi("visit", "void", "P1-V2", "--reason", "wrong patient").exit_code == 0
+    bundle = export(tpi)
+    keys = [r for r in bundle["entry"] if "P1-V2" in json.dumps(r["resource"].get("identifier", ""))]
+    assert keys and all(e["resource"]["status"] == "entered-in-error" for e in keys)
+    provenance = by_key(bundle, "Provenance", "P1-V2/void")
+    assert provenance["activity"]["coding"][0]["code"] == "NULLIFY"
+    assert "wrong patient" in provenance["reason"][0]["text"]
+    assert by_key(bundle, "Encounter", "P1-V1")["status"] == "finished"
+    collection = export(tpi, "--type", "collection")
+    assert "P1-V2" not in json.dumps(collection)
+    csv_text = tpi("export", "csv", "-o", "-").stdout
+    assert "P1-V2" not in csv_text and "P1-V1" in csv_text
+
+
+def test_every_export_is_a_disclosure_in_the_audit_trail(tpi, clinic, tmp_path):
+    out = tmp_path / "bundle.json"
+    assert tpi("export", "fhir", "-o", str(out)).exit_code == 0
+    assert tpi("export", "csv", "-o", "-").exit_code == 0
+    events = json.loads(tpi("audit", "--json").stdout)
+    fhir_event = next(e for e in events if e["action"] == "export.fhir")
+    assert fhir_event["record"] == str(out)
+    assert fhir_event["digest"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert any(e["action"] == "export.csv" and e["record"] == "-" for e in events)
+    assert tpi("audit", "verify").exit_code == 0

@@ -108,3 +108,18 @@ def test_an_unreachable_server_exits_3(tpi):
     assert result.exit_code == 3 and "cannot send" in result.stderr
     bad = tpi("export", "fhir", "--post", "ftp://example.org/fhir")
     assert bad.exit_code == 2 and "--post" in bad.stderr
+
+
+def test_a_voided_visit_is_retracted_in_place(tpi, server, send):
+    one_clinic(tpi, "Gail Grant")
+    send()
+    own = system(tpi)
+    [before] = server.search("Encounter", identifier=f"{own}|P00001-V1")
+    assert tpi("visit", "void", "P00001-V1", "--reason", "wrong patient").exit_code == 0
+    send()
+    [after] = server.search("Encounter", identifier=f"{own}|P00001-V1")
+    assert after["id"] == before["id"] and after["status"] == "entered-in-error"
+    [pain] = server.search("Observation", identifier=f"{own}|P00001-V1/pain-after")
+    assert pain["status"] == "entered-in-error"
+    events = json.loads(tpi("audit", "--json").stdout)
+    assert sum(e["action"] == "export.fhir-post" and e["record"] == server.base_url for e in events) == 2

@@ -86,8 +86,9 @@ def progress_review(store: Store, patient_id: str, since: dt.date | None = None,
 
 
 def _selection(store: Store, patient_id: str | None, since: dt.date | None,
-               until: dt.date | None) -> Iterator[tuple[Patient, list[Visit]]]:
-    """Each patient with their visits in the period, oldest first, one patient at a time.
+               until: dt.date | None, *, voided: bool = False) -> Iterator[tuple[Patient, list[Visit]]]:
+    """Each patient with their visits in the period, oldest first, one patient at a time; voided visits
+    only when VOIDED (a FHIR transaction retracts them).
 
     With a period, patients with no visit in it are left out (unless asked for by --patient).
     Visits are filtered as stored records, so only the exported ones are built into models.
@@ -99,7 +100,8 @@ def _selection(store: Store, patient_id: str | None, since: dt.date | None,
 
     def each() -> Iterator[tuple[Patient, list[Visit]]]:
         for patient in patients:
-            records = [r for r in reversed(store.visit_records(patient.id)) if low <= r["date"] <= high]
+            records = [r for r in reversed(store.visit_records(patient.id, voided=voided))
+                       if low <= r["date"] <= high]
             if records or not (since or until) or patient.id == patient_id:
                 yield patient, [Visit.model_validate(record) for record in records]
 
@@ -122,7 +124,8 @@ def fhir_export(store: Store, patient_id: str | None = None, since: dt.date | No
                              "without its system; `tpi config set fhir.mrn_system urn:oid:…` (the EHR's)")
     note = (lambda visit: visit_summary(store, visit.id).data) if with_documents else None
     writer = fhir.BundleWriter(clinic, transaction=transaction, procedure_note=note)
-    return fhir.bundle_chunks(_selection(store, patient_id, since, until), writer, now=now())
+    selection = _selection(store, patient_id, since, until, voided=transaction)
+    return fhir.bundle_chunks(selection, writer, now=now())
 
 
 def csv_export(store: Store, patient_id: str | None = None, since: dt.date | None = None,

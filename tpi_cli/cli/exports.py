@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tpi_cli.cli import console
 from tpi_cli.cli.context import open_store
+
+if TYPE_CHECKING:
+    from tpi_cli.store import Store
 
 export_app = typer.Typer(help="Export visits: FHIR R4 for the EHR, CSV for spreadsheets.\n\n"
                          "Examples:\n\n\b\ntpi export fhir --patient P001 -o p001.json\n"
@@ -25,15 +29,25 @@ def _out(help_text: str):
     return Annotated[str, typer.Option("-o", "--output", help=help_text)]
 
 
-def _write(data: Iterable[bytes], output: str) -> None:
-    if output == "-":
+def _write(store: Store, action: str, data: Iterable[bytes], output: str) -> None:
+    """Write DATA to OUTPUT (a file, or - for stdout), then record the disclosure in the audit trail."""
+    digest = hashlib.sha256()
+
+    def hashed() -> Iterator[bytes]:
         for piece in data:
+            digest.update(piece)
+            yield piece
+
+    if output == "-":
+        for piece in hashed():
             sys.stdout.buffer.write(piece)
         sys.stdout.flush()
+        store.audit_disclosure(action, "-", digest.hexdigest())
         return
     from tpi_cli.files import write_output
 
-    path = write_output(data, Path(output), Path(output).name)
+    path = write_output(hashed(), Path(output), Path(output).name)
+    store.audit_disclosure(action, str(path), digest.hexdigest())
     console.info(f"Wrote {path}")
 
 
@@ -70,17 +84,20 @@ def fhir(
     if output is None and post is None:
         raise InputError("give -o FILE.json (or - for stdout), --post URL, or both")
     period = console.date_option("--since", since), console.date_option("--until", until)
-    chunks = fhir_export(open_store(), patient, *period, transaction=bundle_type == "transaction",
+    store = open_store()
+    chunks = fhir_export(store, patient, *period, transaction=bundle_type == "transaction",
                          with_documents=with_documents)
     if post is None:
-        _write(chunks, output)
+        _write(store, "export.fhir", chunks, output)
         return
     from tpi_cli.exports.send import post_bundle
 
     data = b"".join(chunks)
     if output is not None:
-        _write([data], output)
-    console.info(f"Sent to {post}: {post_bundle(post, data)}")
+        _write(store, "export.fhir", [data], output)
+    answer = post_bundle(post, data, delivered=lambda: store.audit_disclosure(
+        "export.fhir-post", post, hashlib.sha256(data).hexdigest()))
+    console.info(f"Sent to {post}: {answer}")
 
 
 @export_app.command("csv")
@@ -97,7 +114,8 @@ def csv(output: _out("FILE.csv to write (replacing it), or - for stdout."), pati
     from tpi_cli.documents import csv_export
 
     period = console.date_option("--since", since), console.date_option("--until", until)
-    _write(csv_export(open_store(), patient, *period), output)
+    store = open_store()
+    _write(store, "export.csv", csv_export(store, patient, *period), output)
 
 
 def register(app: typer.Typer) -> None:

@@ -234,7 +234,7 @@ class BundleWriter:
             entries += self.practitioner_entries(clinician)
         practitioner = self.ref("Practitioner", self.practitioner_key(clinician)) if clinician else None
         organization = self.organization_ref()
-        void = getattr(visit, "voided", None)
+        void = visit.voided  # an EHR that received the visit earlier retracts it (product.md, Store)
         done = "entered-in-error" if void else None
         subject = self.ref("Patient", visit.patient_id)
         encounter = self.ref("Encounter", visit.id)

@@ -10,6 +10,7 @@ import os
 import urllib.error
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from tpi_cli.errors import InputError, SendError
@@ -19,10 +20,12 @@ TIMEOUT_S = 120.0
 _MAX_MESSAGE = 500
 
 
-def post_bundle(url: str, data: bytes, *, timeout: float = TIMEOUT_S) -> str:
+def post_bundle(url: str, data: bytes, *, delivered: Callable[[], None], timeout: float = TIMEOUT_S) -> str:
     """POST DATA (a transaction Bundle) to the server's base URL; return a one-line summary of its answer.
 
-    Raises SendError (exit 3) naming the server and its message when the send fails or is refused.
+    DELIVERED is called once the server has the data (it answered, taking or refusing it): the disclosure
+    happened either way. Raises SendError (exit 3) naming the server and its message when the send fails
+    or is refused.
     """
     if not url.startswith(("http://", "https://")):
         raise InputError(f"--post: {url!r} is not a FHIR server's base URL; write it as https://host/fhir")
@@ -36,11 +39,13 @@ def post_bundle(url: str, data: bytes, *, timeout: float = TIMEOUT_S) -> str:
             body = response.read()
             status = response.status
     except urllib.error.HTTPError as error:
+        delivered()
         raise SendError(f"the FHIR server {url} refused the bundle (HTTP {error.code}): "
                         f"{_outcome(error.read()) or error.reason}") from None
     except (urllib.error.URLError, TimeoutError, OSError) as error:
         reason = getattr(error, "reason", None) or error
         raise SendError(f"cannot send to the FHIR server {url}: {reason}") from None
+    delivered()
     return summary(status, body)
 
 
