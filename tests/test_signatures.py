@@ -154,8 +154,12 @@ def test_a_voided_visit_leaves_exports_and_reports(tpi, p1, tmp_path):
     assert tpi("visit", "void", "P1-V1", "--reason", "duplicate").exit_code == 0
     csv_out = tpi("export", "csv", "-o", "-")
     assert csv_out.exit_code == 0 and "P1-V2" in csv_out.stdout and "P1-V1" not in csv_out.stdout
-    fhir_out = tpi("export", "fhir", "-o", "-")
+    fhir_out = tpi("export", "fhir", "--type", "collection", "-o", "-")
     assert fhir_out.exit_code == 0 and "P1-V1" not in fhir_out.stdout
+    # a transaction retracts it instead (product.md, Store): its resources are entered-in-error
+    retracting = json.loads(tpi("export", "fhir", "-o", "-").stdout)
+    voided = [e["resource"] for e in retracting["entry"] if "P1-V1" in json.dumps(e["resource"].get("identifier"))]
+    assert voided and {r["status"] for r in voided} == {"entered-in-error"}
     assert tpi("report", "--visit", "P1-V1", "-o", str(tmp_path / "x.pdf")).exit_code == 0  # shown, marked
     handout = tpi("handout", "--patient", "P1", "-o", str(tmp_path / "h.pdf"))
     assert handout.exit_code == 0, handout.stderr
