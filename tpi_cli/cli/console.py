@@ -64,13 +64,15 @@ def as_input_error(parse: Callable[[str], Any], text: str) -> Any:
 
 
 def date_option(flag: str, value: str | None) -> dt.date | None:
-    """A YYYY-MM-DD option's date, or bad input naming the flag."""
+    """A date option's date (YYYY-MM-DD, today, yesterday, 3m …: tpi_cli/dates.py), or bad input naming the flag."""
     if value is None:
         return None
+    from tpi_cli.dates import parse_date
+
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{flag}: {value!r} is not a date; write it as YYYY-MM-DD") from None
+        return parse_date(value)
+    except ValueError as error:
+        raise InputError(f"{flag}: {error}") from None
 
 
 def print_json(data: Any) -> None:
@@ -91,7 +93,7 @@ def warning_lines(warnings: list[str]) -> str:
 
 
 # Columns whose text may wrap on spaces; the others (ids, dates, codes) stay on one line.
-WRAPPING_COLUMNS = {"sites", "doses", "name", "allergies", "meaning", "notes", "risks", "value", "due", "CPT"}
+WRAPPING_COLUMNS = {"sites", "doses", "name", "allergies", "meaning", "notes", "risks", "value", "due", "CPT", "rule"}
 
 
 # Columns whose own narrowest readable width differs from tables.MIN_WRAP_WIDTH: free text that needs

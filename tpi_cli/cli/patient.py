@@ -155,6 +155,36 @@ def patient_rows(records: list[dict[str, Any]]) -> tuple[list[str], list[list[st
     return ["id", "name", "born", "sex", "kg", "allergies", "risks", "payer"], rows
 
 
+@patient_app.command("find")
+@console.friendly
+def find(
+    text: Annotated[str, typer.Argument(help="Part of a name or id; case and accents do not matter.", metavar="TEXT")],
+    limit: console.LimitOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Find patients by name or id: every word must match, case and accents aside.
+
+    Examples:
+
+    \b
+    tpi patient find nunez
+    tpi patient find 'ana mar'
+    tpi patient find P00 --json
+    """
+    from tpi_cli.lookup import find_patients
+
+    found = find_patients(open_store().patient_records(), text)
+    shown, note = console.limited(found, limit, "match", default=0 if as_json else 100)
+    if as_json:
+        console.print_json(shown)
+        if note:
+            console.info(note)
+        return
+    if not found:
+        console.info(f"No patient matches {console.escape(text)!r}.")
+        raise typer.Exit(code=1)
+    console.table(f"{len(found)} match{'es' if len(found) != 1 else ''}", *patient_rows(shown), note=note)
+
+
 @patient_app.command("show")
 @console.friendly
 def show(

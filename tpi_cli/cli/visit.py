@@ -28,7 +28,8 @@ SiteOpt = Annotated[list[str] | None, typer.Option(
 AgentOpt = Annotated[list[str] | None, typer.Option(
     "--agent", help="As you would write it: 'lidocaine 1% 3 mL', 'bupivacaine 0.25% 2 mL', "
     "'triamcinolone 40 mg/mL 0.5 mL', 'lidocaine 1% with epinephrine 5 mL'. None at all: dry needling.")]
-DateOpt = Annotated[str | None, typer.Option("--date", help="Visit date YYYY-MM-DD (default today).")]
+DateOpt = Annotated[str | None, typer.Option("--date", help="Visit date: YYYY-MM-DD, today, yesterday or 3d "
+                                             "(3 days ago); default today.")]
 PainBeforeOpt = Annotated[int | None, typer.Option("--pain-before", help="Pain 0-10 before the injection.")]
 PainAfterOpt = Annotated[int | None, typer.Option("--pain-after", help="Pain 0-10 5-15 min after.")]
 DxOpt = Annotated[list[str] | None, typer.Option("--dx", help="ICD-10-CM diagnosis, e.g. M79.18; repeat.")]
@@ -37,7 +38,8 @@ NeedleOpt = Annotated[str | None, typer.Option("--needle", help="Needle, e.g. '2
 TwitchOpt = Annotated[bool | None, typer.Option("--twitch/--no-twitch", help="Local twitch response seen.")]
 ComplicationOpt = Annotated[list[str] | None, typer.Option("--complication", help="A complication; repeat.")]
 ClinicianOpt = Annotated[str | None, typer.Option("--clinician", help="Who injected (default: config).")]
-FollowUpOpt = Annotated[str | None, typer.Option("--follow-up", help="Follow-up date YYYY-MM-DD.")]
+FollowUpOpt = Annotated[str | None, typer.Option("--follow-up", help="Follow-up: YYYY-MM-DD, or 10d, 6w, 3m "
+                                                 "after the visit.")]
 FollowUpDaysOpt = Annotated[int | None, typer.Option("--follow-up-days", help="Follow-up in N days.")]
 NotesOpt = Annotated[str | None, typer.Option("--notes", help="Free-text notes for the procedure note.")]
 ReliefPctOpt = Annotated[int | None, typer.Option("--prior-relief-pct", help="Relief from the last injection, %.")]
@@ -109,8 +111,9 @@ def visit_fields(
     from tpi_cli.parsing import parse_agent, parse_function_score, parse_site
 
     fields: dict[str, Any] = {}
-    if date is not None:
-        fields["date"] = date
+    visit_day = console.date_option("--date", date)
+    if visit_day is not None:
+        fields["date"] = visit_day.isoformat()
     if site:
         fields["sites"] = [console.as_input_error(parse_site, s).model_dump() for s in site]
     if agent:
@@ -120,7 +123,7 @@ def visit_fields(
             fields["agents"] = [console.as_input_error(parse_agent, a).model_dump() for a in agent]
     for key, value in (("pain_before", pain_before), ("pain_after", pain_after), ("ultrasound", ultrasound),
                        ("needle", needle), ("twitch", twitch), ("clinician", clinician), ("notes", notes),
-                       ("home_exercise", home_exercise), ("consent", consent), ("follow_up", follow_up)):
+                       ("home_exercise", home_exercise), ("consent", consent)):
         if value is not None:
             fields[key] = value
     if dx:
@@ -134,23 +137,22 @@ def visit_fields(
         raise InputError("prior relief: give both --prior-relief-pct and --prior-relief-weeks")
     if prior_relief_pct is not None:
         fields["prior_relief"] = {"pct": prior_relief_pct, "weeks": prior_relief_weeks}
+    # a follow-up counts from the visit's date: the one given now, else the recorded one (amend), else today
+    base = visit_day or visit_date or dt.date.today()
+    if follow_up is not None:
+        from tpi_cli.dates import parse_follow_up
+
+        try:
+            fields["follow_up"] = parse_follow_up(follow_up, base).isoformat()
+        except ValueError as error:
+            raise InputError(f"--follow-up: {error}") from None
     if follow_up_days is not None:
         if follow_up is not None:
             raise InputError("follow-up: give --follow-up or --follow-up-days, not both")
         if not 0 <= follow_up_days <= 3650:
             raise InputError("--follow-up-days: give a number of days from 0 to 3650")
-        # counted from the visit's date: the one given now, else the recorded one (amend), else today
-        base = dt.date.fromisoformat(date) if date and _is_iso(date) else visit_date or dt.date.today()
         fields["follow_up"] = (base + dt.timedelta(days=follow_up_days)).isoformat()
     return fields
-
-
-def _is_iso(text: str) -> bool:
-    try:
-        dt.date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
 
 
 # --- guided prompts ----------------------------------------------------------------------------------
@@ -263,7 +265,7 @@ def visit_rows(records: list[dict[str, Any]]) -> tuple[list[str], list[list[str]
     """The visits table, from stored records: a listing of 50,000 visits builds no models."""
     rows = []
     for v in records:
-        sites = ", ".join(f"{s['muscle']} {_SIDE_MARK.get(s['side'], s['side'])}×{s['points']}" for s in v["sites"])
+        sites = site_text(v["sites"])
         totals: dict[str, float] = {}
         for agent in v["agents"]:
             if agent.get("dose_mg") is not None:
@@ -278,6 +280,11 @@ def visit_rows(records: list[dict[str, Any]]) -> tuple[list[str], list[list[str]
 
 
 _SIDE_MARK = {"left": "L", "right": "R", "midline": "M", "bilateral": "bilat"}
+
+
+def site_text(sites: list[dict[str, Any]]) -> str:
+    """Stored sites in a listing's few words: 'upper trapezius L×2, quadratus lumborum bilat×4'."""
+    return ", ".join(f"{s['muscle']} {_SIDE_MARK.get(s['side'], s['side'])}×{s['points']}" for s in sites)
 
 
 def pain_change(visit: Visit) -> str:
@@ -468,6 +475,9 @@ def log_visit(
 
 def list_visits(
     patient: Annotated[str | None, typer.Option("--patient", "-p", help="Only this patient's visits.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Visits on or after this date (YYYY-MM-DD, "
+                                              "yesterday, 3m …).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Visits on or before this date.")] = None,
     limit: console.LimitOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the visits as JSON on stdout.")] = False,
     unsigned: Annotated[bool, typer.Option("--unsigned", help="Only notes waiting for a signature.")] = False,
@@ -479,23 +489,32 @@ def list_visits(
 
     \b
     tpi visits --patient P001
+    tpi visits --since 2026-01-01 --until 2026-03-31
+    tpi visits --since yesterday
     tpi visits --limit 0 | grep 'upper trapezius' | cut -f1,2
     tpi visits --unsigned
     tpi visits --all --patient P001
     """
+    first, last = console.date_option("--since", since), console.date_option("--until", until)
     store = open_store()
     if patient is not None and not store.has_patient(patient):
-        raise InputError(f"patient: no patient with id {patient!r}; `tpi patient list` lists them")
+        from tpi_cli.lookup import unknown_patient
+
+        raise unknown_patient(store, patient)
     records = store.visit_records(patient, voided=include_voided)
     if unsigned:
         records = [record for record in records if not record.get("signed") and not record.get("voided")]
+    if first or last:
+        # stored dates are ISO text, which sorts as the dates do
+        low, high = (first or dt.date.min).isoformat(), (last or dt.date.max).isoformat()
+        records = [record for record in records if low <= record["date"] <= high]
     shown, note = console.limited(records, limit, "visit", default=0 if as_json else 50)
     if as_json:
         console.print_json(shown)  # stored records as they are: no models built
         if note:
             console.info(note)
     elif not records:
-        console.info("No visits yet. Log one with `tpi log-visit`.")
+        console.info("No visits in that period." if first or last else "No visits yet. Log one with `tpi log-visit`.")
     else:
         console.table(f"{len(records)} visit{'s' if len(records) != 1 else ''}", *visit_rows(shown), note=note)
 
