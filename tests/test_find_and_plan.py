@@ -71,7 +71,7 @@ def test_a_date_flag_that_is_not_a_date_is_bad_input_naming_flag_and_formats(tpi
 def test_visits_since_and_until_bound_the_period(tpi, log, patient):
     for days in (100, 40, 2):
         log("--site", "QL:left", "--pain-before", "5", "--pain-after", "2", "--date", ago(days))
-    dates = lambda *args: [v["date"] for v in json.loads(tpi("visits", *args, "--json").stdout)]  # noqa: E731
+    dates = lambda *args: [v["date"] for v in json.loads(tpi("visits", *args, "--json").stdout)]
     assert dates("--since", "6w") == [ago(40), ago(2)][::-1]
     assert dates("--until", ago(40)) == [ago(40), ago(100)]
     assert dates("--since", ago(40), "--until", ago(40)) == [ago(40)]

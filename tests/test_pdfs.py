@@ -242,7 +242,7 @@ def test_output_file_is_replaced_when_named(tpi, tmp_path):
         (["handout", "--patient", "NOPE"], 2, "no patient"),
         (["handout", "--patient", "P1", "--lang", "fr"], 2, "--lang"),
         (["report", "--visit", "P1-V9"], 2, "no visit"),
-        (["report", "--patient", "P1", "--since", "yesterday"], 2, "--since"),
+        (["report", "--patient", "P1", "--since", "last week"], 2, "--since"),
         (["handout", "--patient", "P1", "-o", "/nonexistent-folder/x.pdf"], 3, "/nonexistent-folder"),
     ],
 )
