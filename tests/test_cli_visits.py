@@ -94,7 +94,7 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tpi, patient, args, 
     assert stored_visits(tpi) == []
 
 
-def test_unknown_patient_is_bad_input(tpi):
+def test_unknown_patient_is_bad_input(tpi, patient):
     result = tpi("log-visit", "--patient", "NOPE", "--site", "UT:left", "--pain-before", "5", "--pain-after", "2")
     assert result.exit_code == 2
     assert "no patient with id 'NOPE'" in result.stderr

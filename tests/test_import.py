@@ -15,7 +15,10 @@ VISIT = {"patient_id": "P1", "date": "2026-09-01", "sites": [{"muscle": "upper t
 
 
 def counts(tpi):
-    return (len(json.loads(tpi("patient", "list", "--json").stdout)),
+    listed = tpi("patient", "list", "--json")
+    if listed.exit_code == 3 and "no tpi store" in listed.stderr:  # nothing was ever written
+        return (0, 0)
+    return (len(json.loads(listed.stdout)),
             len(json.loads(tpi("visits", "--json").stdout)))
 
 

@@ -39,9 +39,11 @@ def test_store_files_are_private(store_path):
     assert files and all(mode(p) == 0o600 for p in files), {str(p): oct(mode(p)) for p in files}
 
 
-def test_reading_an_empty_store_creates_nothing(store_path):
+def test_reading_a_missing_store_says_so_and_creates_nothing(store_path):
     store = Store(store_path)
-    assert store.patients() == [] and store.visits() == []
+    for read in (store.patients, store.visits, store.settings):
+        with pytest.raises(StoreError, match="no tpi store at"):
+            read()
     assert not store_path.exists()
 
 

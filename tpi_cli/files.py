@@ -1,86 +1,250 @@
-"""Files tpi writes for people (PDFs, exports): private, atomic, and never over an existing file
-unless the user named it."""
+"""Files tpi writes for people (PDFs, exports) and for its store: private, atomic, created exclusively,
+and never over an existing file unless the user named it.
+
+A shared folder (a clinic's network drive, /tmp) may hold files planted by someone else, so a temp file
+is never opened by a predictable name: on Linux it has no name at all until its content is complete
+(O_TMPFILE, then linked in), elsewhere it gets a random name opened with O_EXCL|O_NOFOLLOW. A kill
+while writing then leaves no file behind (Linux) or only a swept ``.tpi-*.tmp`` (elsewhere).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import secrets
+import stat
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from tpi_cli.errors import InputError, StoreError
 
 FILE_MODE = 0o600
+TEMP_PREFIX = ".tpi-"
+TEMP_SUFFIX = ".tmp"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+
+def why(error: OSError) -> str:
+    return error.strerror or str(error)
 
 
 def fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
+    fd = os.open(folder, os.O_RDONLY | _CLOEXEC)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _write_all(fd: int, data: bytes | Iterable[bytes]) -> None:
+    for piece in [data] if isinstance(data, bytes) else data:
+        view = memoryview(piece)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+    os.fsync(fd)
 
 
 def write_synced(path: Path, data: bytes | Iterable[bytes]) -> None:
-    """Write DATA (bytes, or pieces of it) to a new file at PATH (mode 0600) and fsync it."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    """Write DATA to a new file at PATH (mode 0600) and fsync it; replaces a regular file, never follows a link."""
+    with contextlib.suppress(FileNotFoundError):
+        if stat.S_ISREG(os.lstat(path).st_mode):
+            os.unlink(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, FILE_MODE)
     try:
         os.fchmod(fd, FILE_MODE)
-        for piece in [data] if isinstance(data, bytes) else data:
-            view = memoryview(piece)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-        os.fsync(fd)
+        _write_all(fd, data)
     finally:
         os.close(fd)
 
 
-def write_private_file(path: Path, data: bytes | Iterable[bytes]) -> None:
-    """Write DATA to PATH atomically (temp file, fsync, rename, fsync folder), mode 0600."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+def _random_temp(folder: Path) -> Path:
+    return folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}"
+
+
+def _unnamed_file(folder: Path) -> int | None:
+    """An open, nameless 0600 file in FOLDER (Linux O_TMPFILE), or None where that is not supported."""
+    flag = getattr(os, "O_TMPFILE", 0)
+    if not flag or not os.path.isdir("/proc/self/fd"):
+        return None
     try:
-        write_synced(tmp, data)
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
-    except BaseException as error:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        if isinstance(error, OSError):
-            raise StoreError(f"cannot write {path}: {error.strerror or error}") from None
+        return os.open(folder, flag | os.O_WRONLY | _CLOEXEC, FILE_MODE)
+    except OSError as error:
+        if error.errno in (95, 21, 22):  # EOPNOTSUPP, EISDIR (kernel without it), EINVAL: file system can't
+            return None
         raise
+
+
+def _link_in(fd: int, target: Path) -> None:
+    """linkat(/proc/self/fd/FD, TARGET, AT_SYMLINK_FOLLOW): give a nameless file a name; EEXIST if taken.
+
+    os.link uses plain link(2), which would link the /proc entry itself, unless a dir fd is given.
+    """
+    folder = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
+    try:
+        os.link(f"/proc/self/fd/{fd}", target.name, dst_dir_fd=folder, follow_symlinks=True)
+    finally:
+        os.close(folder)
+
+
+def _place(fd: int, folder: Path, target: Path, replace: bool) -> None:
+    """Give the nameless file FD the name TARGET: linked straight in when TARGET is new, else renamed over it."""
+    if not replace:
+        _link_in(fd, target)
+        return
+    while True:
+        temp = _random_temp(folder)
+        try:
+            _link_in(fd, temp)
+            break
+        except FileExistsError:
+            continue
+    try:
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def _atomic_write(path: Path, data: bytes | Iterable[bytes], replace: bool) -> None:
+    folder = path.parent
+    fd = _unnamed_file(folder)
+    if fd is not None:
+        try:
+            os.fchmod(fd, FILE_MODE)
+            _write_all(fd, data)
+            _place(fd, folder, path, replace)
+        finally:
+            os.close(fd)
+    else:
+        while True:
+            temp = _random_temp(folder)
+            try:
+                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, FILE_MODE)
+                break
+            except FileExistsError:
+                continue
+        try:
+            try:
+                os.fchmod(fd, FILE_MODE)
+                _write_all(fd, data)
+            finally:
+                os.close(fd)
+            if replace:
+                os.replace(temp, path)
+            else:
+                os.link(temp, path)
+                os.unlink(temp)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+    fsync_dir(folder)
+
+
+def write_private_file(path: Path, data: bytes | Iterable[bytes], *, replace: bool = True) -> None:
+    """Write DATA to PATH atomically (nameless or random temp file, fsync, link or rename, fsync folder), 0600.
+
+    A crash leaves the old file or the new one; REPLACE=False refuses to replace anything at PATH.
+    """
+    try:
+        _atomic_write(path, data, replace)
+    except OSError as error:
+        raise StoreError(f"cannot write {path}: {why(error)}") from None
 
 
 def free_path(path: Path) -> Path:
     """PATH, or PATH with -2, -3 … before the suffix: never a file that exists."""
     candidate, number = path, 1
-    while candidate.exists():
+    while os.path.lexists(candidate):
         number += 1
         candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
     return candidate
 
 
+def check_output_path(target: Path) -> bool:
+    """Whether TARGET exists; InputError unless it is a regular file or a new path in an existing folder."""
+    try:
+        info = os.lstat(target)
+    except FileNotFoundError:
+        info = None
+    except OSError as error:
+        raise StoreError(f"cannot write {target}: {why(error)}") from None
+    if info is not None:
+        if stat.S_ISLNK(info.st_mode):
+            raise InputError(f"-o: {target} is a symbolic link; give the file itself or a new file name")
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError(f"-o: {target} is a folder; give a file name, e.g. {target / 'out.pdf'}")
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(f"-o: {target} is not a regular file (a device, pipe or socket); give a file name")
+        return True
+    try:
+        folder = os.stat(target.parent)
+    except FileNotFoundError:
+        raise StoreError(f"cannot write {target}: the folder {target.parent} does not exist") from None
+    except OSError as error:
+        raise StoreError(f"cannot write {target}: {target.parent}: {why(error)}") from None
+    if not stat.S_ISDIR(folder.st_mode):
+        raise StoreError(f"cannot write {target}: {target.parent} is not a folder")
+    return False
+
+
 def write_output(data: bytes | Iterable[bytes], chosen: Path | None, default_name: str) -> Path:
-    """Write DATA to CHOSEN (replacing it), or to DEFAULT_NAME in the current folder without replacing."""
+    """Write DATA to CHOSEN (replacing a regular file), or to DEFAULT_NAME in the current folder without replacing."""
     if chosen is not None:
-        target = chosen
-        if target.is_dir():
-            raise StoreError(f"cannot write {target}: it is a folder; give a file name")
-    else:
-        target = free_path(Path.cwd() / default_name)
-    if not target.parent.exists():
-        raise StoreError(f"cannot write {target}: the folder {target.parent} does not exist")
-    write_private_file(target, data)
-    return target
+        target = Path(chosen)
+        exists = check_output_path(target)
+        write_private_file(target, data, replace=exists)
+        return target
+    try:
+        folder = Path.cwd()
+    except OSError as error:
+        raise StoreError(f"cannot write {default_name}: the current folder is not usable ({why(error)})") from None
+    for _ in range(100):
+        target = free_path(folder / default_name)
+        check_output_path(target)
+        try:
+            write_private_file(target, data, replace=False)
+            return target
+        except StoreError:
+            if not os.path.lexists(target):
+                raise
+            # another process took the name between the check and the write: take the next free one
+    raise StoreError(f"cannot write {folder / default_name}: no free file name")
 
 
 def read_text_file(path: Path, what: str, encoding: str = "utf-8") -> str:
     """The text of a file the user named; bad input (exit 2) when missing or not UTF-8, exit 3 when unreadable."""
     try:
-        return path.read_text(encoding=encoding)
+        with open(path, encoding=encoding) as handle:
+            return handle.read()
     except FileNotFoundError:
         raise InputError(f"{what}: {path} does not exist") from None
+    except IsADirectoryError:
+        raise InputError(f"{what}: {path} is a folder; give a file") from None
     except UnicodeDecodeError:
         raise InputError(f"{what}: {path} is not UTF-8 text") from None
     except OSError as error:
-        raise StoreError(f"cannot read {path}: {error.strerror or error}") from None
+        raise StoreError(f"cannot read {path}: {why(error)}") from None
+
+
+def parse_json(text: str | bytes) -> Any:
+    """JSON TEXT as Python values; ValueError with a plain reason for anything that is not usable JSON.
+
+    json.loads raises more than JSONDecodeError on hostile input: RecursionError for deep nesting,
+    ValueError for integers over Python's digit limit. Both are a malformed file, not a crash.
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"not valid JSON ({error.msg} at line {error.lineno} column {error.colno})") from None
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8 text") from None
+    except RecursionError:
+        raise ValueError("not usable JSON (nested too deeply)") from None
+    except ValueError as error:  # e.g. "Exceeds the limit (4300 digits) for integer string conversion"
+        raise ValueError(f"not usable JSON ({error})") from None

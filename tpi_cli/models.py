@@ -433,14 +433,6 @@ def split_visit_id(value: str) -> tuple[str, int] | None:
     return (match["patient"], int(match["n"])) if match else None
 
 
-def next_visit_number(visits: list[Visit]) -> int:
-    return max((split_visit_id(v.id)[1] for v in visits), default=0) + 1
-
-
-def next_visit_id(patient_id: str, visits: list[Visit]) -> str:
-    return format_visit_id(patient_id, next_visit_number(visits))
-
-
 # Keys a person may not give: tpi computes them.
 DERIVED_VISIT_KEYS = ("id", "dose_mg", "weight_kg", "cpt", "warnings", "overrides", "amendments", "recorded_at",
                       "recorded_by", "signed", "addenda", "voided")

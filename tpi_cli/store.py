@@ -26,6 +26,10 @@ record it changes, BEFORE changing it. The events are chained at once and writte
 event) and ``audit.head`` is updated. After a crash the next transaction keeps the pending events
 whose records hold their digests (the write landed) and drops the rest, so the trail and the records
 never disagree.
+
+Every record read is checked: a stored record that is readable JSON but not a valid record, a visit in
+another patient's file, an id used twice, a visits file without its patient are damage (exit 3 naming
+the file and the record), never shown or overwritten.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,8 +49,8 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 
 from tpi_cli import audit
-from tpi_cli.errors import StoreError
-from tpi_cli.files import FILE_MODE, fsync_dir, write_private_file, write_synced
+from tpi_cli.errors import InputError, StoreError
+from tpi_cli.files import FILE_MODE, TEMP_SUFFIX, fsync_dir, parse_json, why, write_private_file, write_synced
 
 if TYPE_CHECKING:
     from tpi_cli.models import Patient, Visit
@@ -55,27 +60,41 @@ SCHEMA_VERSION = 1
 LOCK_TIMEOUT_S = 15.0
 DIR_MODE = 0o700
 STORE_ENV = "TPI_STORE"
+MAIN_FILE = "tpi.json"
+LOCK_FILE = "store.lock"
+# What a crash while creating a store can leave in its folder: still "empty" for creating it again.
+_CREATION_LEFTOVERS = {LOCK_FILE, "visits"}
+
 
 def is_database_url(location: str) -> bool:
     return location.startswith(("postgresql://", "postgres://"))
 
 
-def open_store(location: str | None = None) -> Store | PostgresStore:
+def open_store(location: str | None = None, *, create: bool = False) -> Store | PostgresStore:
     """The store at LOCATION (else $TPI_STORE, else the user data folder): a folder, or a postgresql:// URL.
 
-    This and the store classes are the only code that knows which kind of store is in use.
+    This and the store classes are the only code that knows which kind of store is in use. CREATE: a
+    folder store may be started in a new or empty folder (commands that add records); otherwise a
+    missing store is reported, never shown as an empty one.
     """
-    location = location if location is not None else os.environ.get(STORE_ENV) or None
+    if location is not None and not location.strip():
+        raise InputError("--store: the path is empty; give the store folder, e.g. --store ~/tpi-store")
+    if location is None:
+        location = os.environ.get(STORE_ENV)
+        if location is not None and not location.strip():
+            raise InputError(f"{STORE_ENV} is empty; set it to the store folder, or unset it for the default")
     if location is not None and is_database_url(location):
         from tpi_cli.store_pg import PostgresStore  # psycopg is imported only for a database store
 
         return PostgresStore(location)
-    return Store(Path(location).expanduser() if location is not None else default_store_path())
+    return Store(Path(location).expanduser() if location is not None else default_store_path(), create=create)
 
 
 def default_store_path() -> Path:
     env = os.environ.get(STORE_ENV)
-    if env:
+    if env is not None:
+        if not env.strip():
+            raise InputError(f"{STORE_ENV} is empty; set it to the store folder, or unset it for the default")
         return Path(env).expanduser()
     import platformdirs
 
@@ -90,23 +109,36 @@ def _encode(data: dict[str, Any]) -> bytes:
     return _json(data).encode()
 
 
+def _damaged(path: Path, detail: str) -> StoreError:
+    return StoreError(
+        f"store file {path} is damaged ({detail}); it was left untouched. "
+        "Restore it from a backup, or correct or move aside that file."
+    )
+
+
 def read_store_file(path: Path) -> dict[str, Any] | None:
-    """The JSON of a store file, None when it does not exist; StoreError when it cannot be read."""
+    """The tables of a store file, None when it does not exist; StoreError when it cannot be read.
+
+    Checks the TinyDB shape (tables of documents keyed by number); the records are checked by the Store.
+    """
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         return None
     except OSError as error:
-        raise StoreError(f"cannot read store file {path}: {error.strerror or error}") from None
+        raise StoreError(f"cannot read store file {path}: {why(error)}") from None
     try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        data = None
-    if not isinstance(data, dict) or not all(isinstance(table, dict) for table in data.values()):
-        raise StoreError(
-            f"store file {path} is damaged (not a complete tpi store file); it was left untouched. "
-            "Restore it from a backup, or move it aside to start that part of the store afresh."
-        )
+        data = parse_json(raw)
+    except ValueError as error:
+        raise _damaged(path, f"{error}; not a complete tpi store file") from None
+    if not isinstance(data, dict):
+        raise _damaged(path, "not a complete tpi store file")
+    for name, table in data.items():
+        if not isinstance(table, dict):
+            raise _damaged(path, f"table {name!r} is not a table of records")
+        for key, doc in table.items():
+            if not key.isdigit() or not key.isascii() or not isinstance(doc, dict):
+                raise _damaged(path, f"{name} record {key!r} is not a record")
     return data
 
 
@@ -128,7 +160,7 @@ def _acquire_lock(path: Path, timeout: float) -> Callable[[], None]:
             raise TimeoutError(str(path)) from None
         return lock.release
 
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | os.O_CLOEXEC, FILE_MODE)
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -163,15 +195,49 @@ class AtomicJSONStorage(Storage):
         pass
 
 
+@cache
+def _list_adapter(kind: str) -> Any:
+    """A validator of a whole table at once (one call into pydantic's core instead of one per record)."""
+    from pydantic import TypeAdapter
+
+    from tpi_cli.models import Patient, Visit
+
+    model = Patient if kind == "patient" else Visit
+    return TypeAdapter(list[model])
+
+
+def _validated(path: Path, kind: str, docs: list[dict[str, Any]], keys: list[str]) -> list[Any]:
+    """DOCS as models; a record that is not a valid KIND is damage naming PATH and the record."""
+    from pydantic import ValidationError
+
+    from tpi_cli.models import problems
+
+    try:
+        return _list_adapter(kind).validate_python(docs)
+    except ValidationError as error:
+        index = error.errors()[0]["loc"][0]
+        doc = docs[index]
+        ident = doc.get("id")
+        named = f"{kind} record {keys[index]}" + (f" ({ident})" if isinstance(ident, str) else "")
+        lines = [line.split(".", 1)[1] if line[:1].isdigit() and "." in line.split(":")[0] else line
+                 for line in problems(error) if line.split(".", 1)[0] == str(index)]
+        raise _damaged(path, f"{named}: {'; '.join(lines or problems(error))}") from None
+
+
 class Store:
-    """A tpi store folder. Reads need no lock; writes happen inside :meth:`transaction`."""
+    """A tpi store folder. Reads need no lock; writes happen inside :meth:`transaction`.
+
+    CREATE: whether a transaction may create the store when its folder is new or empty (commands that
+    add records do; a read never creates a store, so a mistyped --store is reported, not made).
+    """
 
     kind = "tinydb"
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *, create: bool = True):
         self.root = Path(root)
         self.location = str(self.root)
-        self._main = self.root / "tpi.json"
+        self.create = create
+        self._main = self.root / MAIN_FILE
         self._visits_dir = self.root / "visits"
         self._journal = self.root / "journal.json"
         self._audit_log = self.root / "audit.jsonl"
@@ -179,20 +245,103 @@ class Store:
         self._audit_pending = self.root / "audit.pending"
         self._events: list[dict[str, Any]] = []  # chained in this transaction, appended when it ends
         self._locked = False
-        if self._journal.exists():
+        self._cache: dict[Path, tuple[tuple[int, int, int], dict[str, Any]]] = {}
+        if self._exists(self._journal):
             with self.transaction():
                 pass
 
     # --- files and locking -----------------------------------------------------------------
 
-    def _ensure_folders(self) -> None:
+    def _exists(self, path: Path) -> bool:
+        try:
+            os.stat(path)
+        except FileNotFoundError:
+            return False
+        except NotADirectoryError:
+            raise StoreError(f"cannot use the store {self.root}: it is not a folder") from None
+        except OSError as error:
+            raise StoreError(f"cannot read the store {path}: {why(error)}") from None
+        return True
+
+    def _entries(self, folder: Path) -> list[str]:
+        try:
+            return os.listdir(folder)
+        except FileNotFoundError:
+            return []
+        except NotADirectoryError:
+            raise StoreError(f"cannot use the store {self.root}: {folder} is not a folder") from None
+        except OSError as error:
+            raise StoreError(f"cannot read the store folder {folder}: {why(error)}") from None
+
+    def _missing(self) -> StoreError:
+        """Why there is no tpi.json: no store here, a folder that is not a store, or a store that lost it."""
+        if any(name.endswith(".json") for name in self._entries(self._visits_dir)):
+            return StoreError(
+                f"store {self.root} has visit files but no {MAIN_FILE} (its patients and settings): the store is "
+                f"damaged; restore {self._main} from a backup. Nothing was changed."
+            )
+        if not self._exists(self.root):
+            return StoreError(
+                f"no tpi store at {self.root}; check --store or {STORE_ENV}, or add a patient with "
+                "`tpi patient add` to start a new store there"
+            )
+        if set(self._entries(self.root)) - _CREATION_LEFTOVERS:
+            return StoreError(
+                f"{self.root} is not a tpi store (it holds other files and no {MAIN_FILE}); give --store a new or "
+                "empty folder"
+            )
+        return StoreError(
+            f"no tpi store at {self.root} (the folder is empty); add a patient with `tpi patient add` to start one"
+        )
+
+    def _read(self, path: Path) -> dict[str, Any] | None:
+        """A store file's tables, parsed once per version of the file (each write renames a new inode in)."""
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            self._cache.pop(path, None)
+            return None
+        except OSError as error:
+            raise StoreError(f"cannot read store file {path}: {why(error)}") from None
+        signature = (info.st_ino, info.st_mtime_ns, info.st_size)
+        cached = self._cache.get(path)
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+        data = read_store_file(path)
+        if data is not None:
+            self._cache[path] = (signature, data)
+        return data
+
+    def _main_data(self) -> dict[str, Any]:
+        data = self._read(self._main)
+        if data is None:
+            raise self._missing()
+        return data
+
+    def _create(self) -> None:
+        """Make ROOT a store: only a new folder or an empty one (never chmod or fill someone's folder)."""
+        try:
+            self.root.mkdir(mode=DIR_MODE, parents=True)
+        except FileExistsError:
+            if not self.root.is_dir() or set(self._entries(self.root)) - _CREATION_LEFTOVERS:
+                raise self._missing() from None
+            if any(True for _ in self._entries(self._visits_dir)):
+                raise self._missing() from None
+        except OSError as error:
+            raise StoreError(f"cannot create the store folder {self.root}: {why(error)}") from None
+        try:
+            self.root.chmod(DIR_MODE)
+        except OSError as error:
+            raise StoreError(f"cannot create the store folder {self.root}: {why(error)}") from None
+
+    def _ensure_private(self) -> None:
         for folder in (self.root, self._visits_dir):
             try:
-                folder.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+                folder.mkdir(mode=DIR_MODE, exist_ok=True)
                 if folder.stat().st_mode & 0o777 != DIR_MODE:
                     folder.chmod(DIR_MODE)
             except OSError as error:
-                raise StoreError(f"cannot create store folder {folder}: {error.strerror or error}") from None
+                raise StoreError(f"cannot use the store folder {folder}: {why(error)}") from None
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Store]:
@@ -200,8 +349,12 @@ class Store:
         if self._locked:
             yield self
             return
-        self._ensure_folders()
-        lock_path = self.root / "store.lock"
+        is_store = self._exists(self._main)
+        if not is_store:
+            if not self.create:
+                raise self._missing()
+            self._create()
+        lock_path = self.root / LOCK_FILE
         try:
             release = _acquire_lock(lock_path, LOCK_TIMEOUT_S)
         except TimeoutError:
@@ -210,9 +363,15 @@ class Store:
                 "try again"
             ) from None
         except OSError as error:
-            raise StoreError(f"cannot lock the store {lock_path}: {error.strerror or error}") from None
+            raise StoreError(f"cannot lock the store {lock_path}: {why(error)}") from None
         try:
             self._locked = True
+            if not self._exists(self._main):  # created here, or by another tpi while this one waited
+                if self._entries(self._visits_dir):
+                    raise self._missing()
+                meta = {"schema_version": SCHEMA_VERSION, "namespace": str(uuid.uuid4())}
+                write_private_file(self._main, _encode({"meta": {"1": meta}}))
+            self._ensure_private()
             self._apply_journal()
             self._recover_audit()
             self._sweep_temp_files()
@@ -243,12 +402,12 @@ class Store:
             raise RuntimeError("store writes must run inside Store.transaction()")
 
     def _sweep_temp_files(self) -> None:
-        """Remove what a crash left: temp files, and staged files of a batch that was never committed."""
+        """Remove what a crash left in this store: temp files, and staged files of a batch never committed."""
         for folder in (self.root, self._visits_dir):
-            for pattern in (".*.tmp", ".*.staged"):
-                for leftover in folder.glob(pattern):
+            for name in self._entries(folder):
+                if name.startswith(".") and name.endswith((TEMP_SUFFIX, ".staged")):
                     with contextlib.suppress(OSError):
-                        leftover.unlink()
+                        os.unlink(folder / name)
 
     def _db(self, path: Path) -> TinyDB:
         return TinyDB(path, storage=AtomicJSONStorage)
@@ -257,20 +416,20 @@ class Store:
         return self._visits_dir / f"p-{patient_id}.json"
 
     def _meta(self) -> dict[str, Any]:
-        meta = (read_store_file(self._main) or {}).get("meta", {})
+        meta = self._main_data().get("meta", {})
         return next(iter(meta.values()), {}) if meta else {}
 
     def _check_schema(self) -> None:
         version = self._schema_version()
-        if version is None:
-            self._db(self._main).table("meta").insert({"schema_version": SCHEMA_VERSION,
-                                                       "namespace": str(uuid.uuid4())})
-        elif version > SCHEMA_VERSION:
+        if version > SCHEMA_VERSION:
             raise StoreError(
                 f"store {self.root} was written by a newer tpi (schema {version}); upgrade tpi to use it"
             )
-        elif "namespace" not in self._meta():  # a store made before namespaces: it gets one now, once
+        namespace = self._meta().get("namespace")
+        if namespace is None:  # a store made before namespaces: it gets one now, once
             self._db(self._main).table("meta").update({"namespace": str(uuid.uuid4())})
+        elif not isinstance(namespace, str):
+            raise _damaged(self._main, "meta: namespace is not text")
 
     def namespace(self) -> str:
         """The store's own random identifier namespace (a UUID), made with the store and never changed.
@@ -290,29 +449,44 @@ class Store:
         self._require_lock()
         self._db(self._main).table("meta").update({"namespace": value})
 
-    def _schema_version(self) -> int | None:
-        meta = (read_store_file(self._main) or {}).get("meta", {})
-        return next(iter(meta.values()), {}).get("schema_version") if meta else None
+    def _schema_version(self) -> int:
+        meta = self._main_data().get("meta", {})
+        docs = list(meta.values())
+        version = docs[0].get("schema_version") if len(docs) == 1 else None
+        if type(version) is not int or version < 1:
+            raise _damaged(self._main, "meta: expected one record with a whole-number schema_version")
+        return version
 
     def init(self) -> tuple[int, int]:
-        """Create the store (its folders and schema record); (schema version before, after)."""
-        before = self._schema_version() or 0
+        """Create the store (in a new or empty folder) or check it; (schema version before, after)."""
+        before = self._schema_version() if self._exists(self._main) else 0
+        self.create = True
         with self.transaction():
             pass
         return before, SCHEMA_VERSION
 
     def info(self) -> dict[str, Any]:
-        """Which store this is and how much it holds."""
-        shards = sorted(self._visits_dir.glob("p-*.json")) if self._visits_dir.is_dir() else []
-        visits = sum(len((read_store_file(shard) or {}).get("visits", {})) for shard in shards)
+        """Which store this is and how much it holds (every record checked on the way)."""
         return {"kind": self.kind, "location": self.location, "schema_version": self._schema_version(),
-                "patients": len(self._patient_docs()), "visits": visits}
+                "patients": len(self.patient_records()), "visits": len(self.visit_records())}
 
     # --- settings -------------------------------------------------------------------------------
 
     def settings(self) -> dict[str, Any]:
-        table = (read_store_file(self._main) or {}).get("settings", {})
-        return {doc["key"]: doc["value"] for doc in table.values()}
+        from tpi_cli.settings import check_value
+
+        values: dict[str, Any] = {}
+        for key, doc in self._main_data().get("settings", {}).items():
+            name = doc.get("key")
+            if set(doc) != {"key", "value"} or not isinstance(name, str):
+                raise _damaged(self._main, f"setting record {key}: expected {{\"key\": ..., \"value\": ...}}")
+            if name in values:
+                raise _damaged(self._main, f"setting {name} is stored twice")
+            try:
+                values[name] = check_value(name, doc["value"])
+            except ValueError as error:
+                raise _damaged(self._main, f"setting record {key}: {error}") from None
+        return values
 
     def set_setting(self, key: str, value: Any) -> None:
         self._require_lock()
@@ -334,27 +508,39 @@ class Store:
 
     # --- patients -------------------------------------------------------------------------------
 
-    def _patient_docs(self) -> dict[str, dict[str, Any]]:
-        table = (read_store_file(self._main) or {}).get("patients", {})
-        return {doc["id"]: doc for doc in table.values()}
+    def _patient_docs(self) -> dict[str, tuple[str, dict[str, Any]]]:
+        """Stored patients by id, with their record keys; ids checked, records not yet validated."""
+        index: dict[str, tuple[str, dict[str, Any]]] = {}
+        for key, doc in self._main_data().get("patients", {}).items():
+            ident = doc.get("id")
+            if not isinstance(ident, str):
+                raise _damaged(self._main, f"patient record {key}: id: missing or not text")
+            if ident in index:
+                raise _damaged(self._main, f"patient {ident} is stored twice (records {index[ident][0]} and {key})")
+            index[ident] = (key, doc)
+        return index
 
     def has_patient(self, patient_id: str) -> bool:
         return patient_id in self._patient_docs()
 
     def patient_records(self) -> list[dict[str, Any]]:
-        """Patients as stored (the JSON shape of the Patient model), by id, without building models."""
-        return sorted(self._patient_docs().values(), key=lambda doc: doc["id"])
+        """Patients as stored (the JSON shape of the Patient model), by id, each checked to be a valid record."""
+        index = self._patient_docs()
+        ordered = sorted(index)
+        docs = [index[i][1] for i in ordered]
+        _validated(self._main, "patient", docs, [index[i][0] for i in ordered])
+        return docs
 
     def patients(self) -> list[Patient]:
-        from tpi_cli.models import Patient
-
-        return [Patient.model_validate(doc) for doc in self.patient_records()]
+        index = self._patient_docs()
+        ordered = sorted(index)
+        return _validated(self._main, "patient", [index[i][1] for i in ordered], [index[i][0] for i in ordered])
 
     def patient(self, patient_id: str) -> Patient | None:
-        from tpi_cli.models import Patient
-
-        doc = self._patient_docs().get(patient_id)
-        return Patient.model_validate(doc) if doc else None
+        found = self._patient_docs().get(patient_id)
+        if found is None:
+            return None
+        return _validated(self._main, "patient", [found[1]], [found[0]])[0]
 
     def add_patient(self, patient: Patient) -> None:
         self._require_lock()
@@ -372,50 +558,108 @@ class Store:
 
     # --- visits ---------------------------------------------------------------------------------
 
-    def _visit_docs(self, patient_id: str) -> list[dict[str, Any]]:
-        return list((read_store_file(self._shard(patient_id)) or {}).get("visits", {}).values())
+    def _shard_ids(self) -> list[str]:
+        """The patient id of every visits file."""
+        ids = []
+        for name in sorted(self._entries(self._visits_dir)):
+            if name.startswith("p-") and name.endswith(".json"):
+                ids.append(name[2:-5])
+        return ids
+
+    def _checked_shard(self, patient_id: str, patients: dict[str, Any] | None = None) -> tuple[list[dict], list[Visit]]:
+        """The visits file of PATIENT_ID as (stored records, models), each checked to be a valid visit of
+        that patient with its own id; damage (exit 3) otherwise."""
+        path = self._shard(patient_id)
+        data = self._read(path)
+        if data is None:
+            return [], []
+        if patient_id not in (patients if patients is not None else self._patient_docs()):
+            raise _damaged(path, f"visits of patient {patient_id}, who is not in {self._main}")
+        table = data.get("visits", {})
+        keys, docs = list(table), list(table.values())
+        visits = _validated(path, "visit", docs, keys)
+        from tpi_cli.models import split_visit_id
+
+        seen: dict[str, str] = {}
+        for key, visit in zip(keys, visits, strict=True):
+            if visit.patient_id != patient_id or (split_visit_id(visit.id) or ("",))[0] != patient_id:
+                raise _damaged(path, f"visit record {key} ({visit.id}) belongs to patient {visit.patient_id}, "
+                                     f"not {patient_id}")
+            if visit.id in seen:
+                raise _damaged(path, f"visit id {visit.id} is used twice (records {seen[visit.id]} and {key})")
+            seen[visit.id] = key
+        return docs, visits
+
+    def _newest_first(self, pairs: list[tuple[dict, Visit]]) -> list[tuple[dict, Visit]]:
+        from tpi_cli.models import split_visit_id
+
+        # newest first: by date, then by the order they were logged (the number in the id)
+        return sorted(pairs, key=lambda p: (p[1].date, split_visit_id(p[1].id)[1]), reverse=True)
+
+    def _visit_pairs(self, patient_id: str | None, voided: bool) -> list[tuple[dict, Visit]]:
+        if patient_id is not None:
+            pairs = list(zip(*self._checked_shard(patient_id), strict=True))
+        else:
+            patients = self._patient_docs()
+            pairs = []
+            for shard_id in self._shard_ids():
+                pairs.extend(zip(*self._checked_shard(shard_id, patients), strict=True))
+        if not voided:
+            pairs = [pair for pair in pairs if pair[1].voided is None]
+        return self._newest_first(pairs)
 
     def visit_records(self, patient_id: str | None = None, *, voided: bool = False) -> list[dict[str, Any]]:
-        """Visits as stored (the JSON shape of the Visit model), newest first, without building models.
+        """Visits as stored (the JSON shape of the Visit model), newest first, each checked to be valid.
 
         Voided visits (entered in error) are left out unless VOIDED: listings, safety-check history,
         reports, handouts and exports never see them; numbering and `--all` do.
         """
-        if patient_id is not None:
-            docs = self._visit_docs(patient_id)
-        else:
-            docs = []
-            if self._visits_dir.is_dir():
-                for shard in sorted(self._visits_dir.glob("p-*.json")):
-                    docs.extend((read_store_file(shard) or {}).get("visits", {}).values())
-        if not voided:
-            docs = [doc for doc in docs if not doc.get("voided")]
-        # newest first: by date, then by the order they were logged (the number in the id)
-        docs.sort(key=lambda doc: (doc["date"], int(doc["id"].rsplit("-V", 1)[1])), reverse=True)
-        return docs
+        return [doc for doc, _ in self._visit_pairs(patient_id, voided)]
 
     def visits(self, patient_id: str | None = None, *, voided: bool = False) -> list[Visit]:
         """Visit models, newest first; voided ones only when VOIDED (see :meth:`visit_records`)."""
-        from tpi_cli.models import Visit
-
-        return [Visit.model_validate(doc) for doc in self.visit_records(patient_id, voided=voided)]
+        return [visit for _, visit in self._visit_pairs(patient_id, voided)]
 
     def visit(self, visit_id: str) -> Visit | None:
-        from tpi_cli.models import Visit, split_visit_id
+        from tpi_cli.models import split_visit_id
 
         parts = split_visit_id(visit_id)
         if parts is None:
             return None
-        for doc in self._visit_docs(parts[0]):
-            if doc["id"] == visit_id:
-                return Visit.model_validate(doc)
-        return None
+        return next((v for v in self._checked_shard(parts[0])[1] if v.id == visit_id), None)
+
+    def _last_visit_number(self, patient_id: str, data: dict[str, Any] | None) -> int:
+        """The highest visit number ever given to PATIENT_ID's visits: kept in their visits file, so an id
+        is never given twice even when a visit record is gone."""
+        from tpi_cli.models import split_visit_id
+
+        path = self._shard(patient_id)
+        data = data or {}
+        counter = 0
+        meta = list(data.get("meta", {}).values())
+        if meta:
+            counter = meta[0].get("last_visit_number")
+            if len(meta) != 1 or type(counter) is not int or counter < 0:
+                raise _damaged(path, "meta: expected one record with a whole-number last_visit_number")
+        numbers = [(split_visit_id(str(doc.get("id"))) or ("", 0))[1] for doc in data.get("visits", {}).values()]
+        return max([counter, *numbers])
+
+    def next_visit_number(self, patient_id: str) -> int:
+        """The number of PATIENT_ID's next visit: never one given before."""
+        return self._last_visit_number(patient_id, self._read(self._shard(patient_id))) + 1
 
     def add_visit(self, visit: Visit) -> None:
         self._require_lock()
+        from tpi_cli.models import split_visit_id
+
+        number = split_visit_id(visit.id)[1]
+        if number <= self._last_visit_number(visit.patient_id, self._read(self._shard(visit.patient_id))):
+            raise RuntimeError(f"visit id {visit.id} was given before; take Store.next_visit_number")
         doc = visit.model_dump(mode="json")
         self.audit_write("visit.log", visit.id, doc)
-        self._db(self._shard(visit.patient_id)).table("visits").insert(doc)
+        db = self._db(self._shard(visit.patient_id))
+        db.table("meta").upsert({"last_visit_number": number}, lambda doc: True)
+        db.table("visits").insert(doc)
 
     def replace_visit(self, visit: Visit, *, action: str) -> None:
         """Store VISIT over the visit with its id; ACTION says why (visit.amend, visit.sign, …) in the audit."""
@@ -449,7 +693,7 @@ class Store:
                 renames.append(self._stage(self._shard(patient_id), "visits", group, "visit.import", writes))
             fsync_dir(self._visits_dir)
         except OSError as error:
-            raise StoreError(f"cannot write to the store {self.root}: {error.strerror or error}") from None
+            raise StoreError(f"cannot write to the store {self.root}: {why(error)}") from None
         self.audit_writes(writes)
         journal = {"renames": [[str(staged.relative_to(self.root)), str(final.relative_to(self.root))]
                                for staged, final in renames]}
@@ -463,9 +707,16 @@ class Store:
         Each new record is written as its canonical JSON, the text its audit digest is taken of, so
         it is serialised once; (ACTION, id, digest) of each is added to WRITES.
         """
-        data = read_store_file(path) or {}
+        data = self._read(path) or {}
+        data = dict(data)
+        if table_name == "visits":
+            from tpi_cli.models import split_visit_id
+
+            last = max([self._last_visit_number(path.name[2:-5], data),
+                        *(split_visit_id(record.id)[1] for record in records)])
+            data["meta"] = {"1": {"last_visit_number": last}}
         table = data.pop(table_name, {})
-        index = {doc["id"]: key for key, doc in table.items()}
+        index = {doc.get("id"): key for key, doc in table.items()}
         rows = {key: _json(doc) for key, doc in table.items()}
         next_key = max((int(k) for k in table), default=0) + 1
         for record in records:
@@ -477,7 +728,7 @@ class Store:
             writes.append((action, record.id, hashlib.sha256(text).hexdigest()))
         tables = [f"{json.dumps(name)}:{_json(other)}" for name, other in data.items()]
         tables.append(json.dumps(table_name) + ":{" + ",".join(f'"{key}":{row}' for key, row in rows.items()) + "}")
-        staged = path.with_name(f".{path.name}.staged")
+        staged = _staged_name(path)
         write_synced(staged, ("{" + ",".join(tables) + "}").encode())
         return staged, path
 
@@ -488,20 +739,26 @@ class Store:
         except FileNotFoundError:
             return
         except OSError as error:
-            raise StoreError(f"cannot read store journal {self._journal}: {error.strerror or error}") from None
+            raise StoreError(f"cannot read store journal {self._journal}: {why(error)}") from None
         try:
-            renames = json.loads(raw)["renames"]
-        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
-            raise StoreError(f"store journal {self._journal} is damaged; it was left untouched") from None
+            renames = [(self.root / staged, self.root / final) for staged, final in parse_json(raw)["renames"]]
+        except (ValueError, KeyError, TypeError):
+            renames = None
+        # only ever the renames a batch makes: a staged file onto its own store file
+        allowed = {self._main.parent, self._visits_dir}
+        if renames is None or any(staged != _staged_name(final) or final.parent not in allowed
+                                  or ".." in final.parts for staged, final in renames):
+            raise _damaged(self._journal, "not a journal of renames that tpi wrote")
         try:
             for staged, final in renames:
-                if (self.root / staged).exists():
-                    os.replace(self.root / staged, self.root / final)
+                if staged.exists():
+                    os.replace(staged, final)
             fsync_dir(self._visits_dir)
             self._journal.unlink()
             fsync_dir(self.root)
         except OSError as error:
-            raise StoreError(f"cannot finish a write in the store {self.root}: {error.strerror or error}") from None
+            raise StoreError(f"cannot finish a write in the store {self.root}: {why(error)}") from None
+
 
     # --- audit trail -----------------------------------------------------------------------------
 
@@ -538,8 +795,8 @@ class Store:
         with handle:
             for number, raw in enumerate(handle, start=1):
                 try:
-                    yield number, json.loads(raw)
-                except (UnicodeDecodeError, json.JSONDecodeError):
+                    yield number, parse_json(raw)
+                except ValueError:
                     yield number, None
 
     def audit_head(self) -> audit.Head | None:
@@ -553,16 +810,17 @@ class Store:
             return audit.Head(-1, "unreadable")
 
     def audited_records(self) -> Iterator[tuple[str, str, Any]]:
-        """(kind, id, stored JSON) of every record the trail vouches for; a new kind of record adds itself here."""
-        main = read_store_file(self._main) or {}
-        for doc in main.get("settings", {}).values():
+        """(kind, id, stored JSON) of every record the trail vouches for; a new kind of record adds itself here.
+
+        Every record is checked first: one that is not a valid record is damage (exit 3), not a finding.
+        """
+        self.settings()
+        for doc in self._main_data().get("settings", {}).values():
             yield "setting", doc["key"], doc
-        for doc in main.get("patients", {}).values():
+        for doc in self.patient_records():
             yield "patient", doc["id"], doc
-        if self._visits_dir.is_dir():
-            for shard in sorted(self._visits_dir.glob("p-*.json")):
-                for doc in (read_store_file(shard) or {}).get("visits", {}).values():
-                    yield "visit", doc["id"], doc
+        for doc in self.visit_records(voided=True):
+            yield "visit", doc["id"], doc
 
     def verify_audit(self) -> audit.Verification:
         """Recompute the chain and every current record's digest (under the lock: a consistent view)."""
@@ -579,13 +837,14 @@ class Store:
             from tpi_cli.models import split_visit_id
 
             parts = split_visit_id(record_id)
-            docs = self._visit_docs(parts[0]) if parts else []
-            return next((doc for doc in docs if doc["id"] == record_id), None)
+            docs = (self._read(self._shard(parts[0])) or {}).get("visits", {}).values() if parts else []
+            return next((doc for doc in docs if doc.get("id") == record_id), None)
         if kind == "patient":
-            return self._patient_docs().get(record_id)
+            found = self._patient_docs().get(record_id)
+            return found[1] if found else None
         if kind == "setting":
-            table = (read_store_file(self._main) or {}).get("settings", {})
-            return next((doc for doc in table.values() if doc["key"] == record_id), None)
+            table = self._main_data().get("settings", {})
+            return next((doc for doc in table.values() if doc.get("key") == record_id), None)
         return next((doc for k, i, doc in self.audited_records() if (k, i) == (kind, record_id)), None)
 
     def _trail_end(self) -> audit.Head:
@@ -697,3 +956,7 @@ class Store:
                 os.fsync(handle.fileno())
         except FileNotFoundError:
             return
+
+
+def _staged_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.staged")

@@ -274,7 +274,16 @@ class PostgresStore:
     # --- settings -------------------------------------------------------------------------------
 
     def settings(self) -> dict[str, Any]:
-        return dict(self._rows("SELECT key, value FROM tpi.settings ORDER BY key"))
+        from tpi_cli.settings import check_value
+
+        values = {}
+        for key, value in self._rows("SELECT key, value FROM tpi.settings ORDER BY key"):
+            try:
+                values[key] = check_value(key, value)
+            except ValueError as error:
+                raise StoreError(f"setting {key} in table tpi.settings of the store {self.location} is damaged "
+                                 f"({error}); it was left untouched — correct it with `tpi config set`") from None
+        return values
 
     def set_setting(self, key: str, value: Any) -> None:
         self.audit_write("config.set", key, {"key": key, "value": value})
@@ -371,6 +380,12 @@ class PostgresStore:
 
         number = split_visit_id(visit.id)[1]
         return visit.id, visit.patient_id, number, visit.date, visit.model_dump_json()
+
+    def next_visit_number(self, patient_id: str) -> int:
+        """The number of PATIENT_ID's next visit (visit rows are never deleted by tpi)."""
+        ((last,),) = self._rows("SELECT coalesce(max(number), 0) FROM tpi.visits WHERE patient_id = %s",
+                                (patient_id,))
+        return last + 1
 
     def add_visit(self, visit: Visit) -> None:
         self._lock_patient(visit.patient_id)

@@ -33,8 +33,6 @@ from tpi_cli.models import (
     VisitInput,
     Voided,
     format_visit_id,
-    next_visit_id,
-    next_visit_number,
     problems,
     split_visit_id,
 )
@@ -151,7 +149,8 @@ def log_visit(store: Store, entered: VisitInput, user: str | None = None, *, sig
             signer_name(settings)
         visit = build_visit(
             patient, entered, [v for v in every if v.voided is None], settings,
-            visit_id=next_visit_id(patient.id, every), recorded_at=now(), recorded_by=user or store.user(),
+            visit_id=format_visit_id(patient.id, store.next_visit_number(patient.id)), recorded_at=now(),
+            recorded_by=user or store.user(),
         )
         store.add_visit(visit)
         if sign:
@@ -432,7 +431,7 @@ def _import(store: Store, patient_lines: list[tuple[int, Patient]], entries: lis
                 stored = store.visits(pid, voided=True)  # a voided visit keeps its id and number
                 windows[pid] = [v for v in stored if v.voided is None]
                 taken[pid] = {v.id for v in stored}
-                numbers[pid] = next_visit_number(stored)
+                numbers[pid] = store.next_visit_number(pid)
             start = entry.entered.date - YEAR
             window = windows[pid] = [v for v in windows[pid] if v.date > start]
             try:

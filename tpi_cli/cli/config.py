@@ -29,16 +29,21 @@ def set_value(
     tpi config set clinic.phone '(555) 010-2000'
     """
     from tpi_cli.errors import InputError
-    from tpi_cli.settings import parse_value
+    from tpi_cli.settings import check_change, parse_value
 
     try:
         typed = parse_value(key, value)
     except ValueError as error:
         raise InputError(str(error)) from None
-    store = open_store()
+    store = open_store(create=True)
     with store.transaction():
+        try:
+            warnings = check_change(key, typed, store.settings())
+        except ValueError as error:
+            raise InputError(str(error)) from None
         store.set_setting(key, typed)
     console.info(f"{key} = {typed!r}")
+    console.warnings(warnings)
 
 
 @config_app.command("unset")

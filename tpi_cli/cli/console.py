@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -12,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from tpi_cli.errors import InputError, TpiError
+from tpi_cli.errors import InputError, StoreError, TpiError
 
 stdout = Console(highlight=False, soft_wrap=False)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -51,8 +53,24 @@ def friendly(command: Callable[..., Any]) -> Callable[..., Any]:
         except (KeyboardInterrupt, typer.Abort):  # Ctrl-C, also at a prompt
             stderr.print("interrupted: nothing was saved")
             raise typer.Exit(code=130) from None
+        except BrokenPipeError:
+            # the reader of stdout went away (`tpi visits --json | head`): stop quietly, as Unix tools do
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(code=0) from None
+        except OSError as error:
+            # Last resort for a file operation the code did not expect to fail (disk full, a folder made
+            # unreadable meanwhile): still the documented exit 3 naming the path, not a traceback.
+            raise fail(StoreError(file_problem(error))) from None
 
     return wrapper
+
+
+def file_problem(error: OSError) -> str:
+    """An OSError as one line naming the file(s), e.g. 'cannot use /x/y: No space left on device'."""
+    paths = " → ".join(str(p) for p in (error.filename, error.filename2) if p is not None)
+    reason = error.strerror or str(error)
+    return f"cannot use {paths}: {reason}" if paths else f"a file operation failed: {reason}"
 
 
 def as_input_error(parse: Callable[[str], Any], text: str) -> Any:
@@ -85,7 +103,18 @@ def print_json(data: Any) -> None:
 
 
 def info(message: str) -> None:
-    stderr.print(message)
+    """MESSAGE on stderr exactly as given: user text such as a clinic named 'Clinic [/] x' is never markup."""
+    stderr.print(message, markup=False)
+
+
+def styled(markup: str) -> None:
+    """Rich MARKUP on stderr; any user text inside must go through :func:`escape`."""
+    stderr.print(markup)
+
+
+def warnings(lines: list[str]) -> None:
+    if lines:
+        stderr.print(warning_lines(lines))
 
 
 def warning_lines(warnings: list[str]) -> str:

@@ -15,5 +15,7 @@ class State:
 state = State()
 
 
-def open_store() -> store.Store | store.PostgresStore:
-    return store.open_store(state.store_location)
+def open_store(*, create: bool = False) -> store.Store | store.PostgresStore:
+    """The store the user chose. CREATE: the command adds records, so it may start a new store in a new or
+    empty folder; every other command reports a missing store instead of showing an empty one."""
+    return store.open_store(state.store_location, create=create)

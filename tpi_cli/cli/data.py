@@ -26,7 +26,7 @@ def import_file(
     """
     from tpi_cli.workflow import import_file as import_into
 
-    result = import_into(open_store(), path)
+    result = import_into(open_store(create=True), path)
     skipped = f" ({result.skipped_patients} patients already in the store)" if result.skipped_patients else ""
     console.info(f"Imported {result.patients} patients and {result.visits} visits{skipped}.")
 

@@ -30,7 +30,6 @@ def _fresh_demo_store(out: Path) -> Path:
             raise StoreError(f"{root} exists and is not a tpi demo store; choose another --out folder")
         shutil.rmtree(root)
     root.mkdir(mode=0o700, parents=True)
-    (root / DEMO_MARKER).touch(mode=0o600)
     return root
 
 
@@ -55,7 +54,8 @@ def demo(
     except OSError as error:
         raise StoreError(f"cannot create the demo store in {out}: {error.strerror or error}") from None
     store = Store(root)
-    with store.transaction():
+    with store.transaction():  # a store is only made in an empty folder: the marker comes after it
+        (root / DEMO_MARKER).touch(mode=0o600)
         for key, value in DEMO_SETTINGS.items():
             store.set_setting(key, value)
     records = clinic_records(patients=len(DEMO_NAMES), visits_each=5, names=DEMO_NAMES)

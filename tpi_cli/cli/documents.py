@@ -42,8 +42,8 @@ def handout(
     store = open_store()
     _written(make(store, visit_id=visit, patient_id=patient, lang=lang, large_print=large_print), output)
     if not store.settings().get("clinic.phone"):
-        console.info("[yellow]⚠[/] clinic.phone is not set, so the handout has no number to call; "
-                     "set it with `tpi config set clinic.phone '(555) 010-2000'`")
+        console.warnings([("clinic.phone is not set, so the handout has no number to call; set it with "
+                          "`tpi config set clinic.phone '(555) 010-2000'`")])
 
 
 @console.friendly

@@ -64,7 +64,7 @@ def add(
     data = _given(id=patient_id, name=name, dob=dob, sex=sex, weight_kg=weight_kg, allergies=allergy or None,
                   anticoagulated=anticoagulated, diabetic=diabetic, pregnant=pregnant, payer=payer, mrn=mrn,
                   family=family, given=given or None)
-    patient = add_patient(open_store(), validated(Patient, data, "patient"))
+    patient = add_patient(open_store(create=True), validated(Patient, data, "patient"))
     if as_json:
         console.print_json(patient)
     else:

@@ -242,7 +242,7 @@ def prompt_missing(store, patient: str | None, site: list[str] | None, agent: li
         return patient, site, agent, pain_before, pain_after
     if not stdin_is_terminal():
         raise InputError(f"missing {', '.join(missing)}; give the flags (or run in a terminal to be asked)")
-    console.info("[bold]Log a visit[/] — answer the questions; Ctrl-C to stop without saving.")
+    console.styled("[bold]Log a visit[/] — answer the questions; Ctrl-C to stop without saving.")
     if patient is None:
         patient = _ask("Patient id", lambda text: _known_patient(store, text))
     if not site:
