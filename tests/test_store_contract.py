@@ -150,6 +150,7 @@ def test_an_import_writes_everything_or_nothing(tpi, tmp_path):
 
 
 def test_unknown_patient_and_visit_are_bad_input(tpi):
+    assert tpi("patient", "add", "--id", "P1", "--name", "A", "--dob", "1990-01-01").exit_code == 0
     assert tpi("log-visit", "--patient", "NOPE", "--site", "QL:left", "--agent", "lidocaine 1% 2 mL",
                "--pain-before", "7", "--pain-after", "2").exit_code == 2
     assert tpi("visit", "show", "NOPE-V1").exit_code == 2
