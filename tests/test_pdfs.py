@@ -11,7 +11,8 @@ from pypdf import PdfReader
 
 
 def pdf_text(path) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(str(path)).pages)
+    """The text of every page; the non-breaking spaces that keep numbers and dates together read as spaces."""
+    return "\n".join(page.extract_text() for page in PdfReader(str(path)).pages).replace("\u00a0", " ")
 
 
 def pages(path) -> int:
@@ -60,7 +61,7 @@ def test_handout_is_specific_to_the_visit(tpi, tmp_path, clinic):
     assert "Ana María Núñez" in text and "May 6, 1960" in text and "November 2, 2026" in text
     assert "Pain diary" in text and "Relief lasted" in text
     assert "steroid" not in text.lower()
-    assert "close to your lungs" not in text
+    assert "chest pain or hard breathing, even hours later" not in text
     assert "blood thinner" not in text
     assert pages(path) <= 2
     # the clinic phone on every page
@@ -76,7 +77,7 @@ def test_steroid_lungs_and_blood_thinner_lines_appear_only_when_they_apply(tpi, 
     assert pages(path) <= 2  # every optional section, still one sheet of paper
     assert "You also got a steroid" in text
     assert "blood sugar" in text
-    assert "close to your lungs" in text and "911" in text
+    assert "chest pain or hard breathing, even hours later" in text and "911" in text
     assert "blood thinner" in text and "10 minutes" in text
     assert "1 to 2 hours" in text
 
@@ -103,7 +104,7 @@ def test_spanish_handout_has_the_same_content_and_reads_easily(tpi, tmp_path, cl
     log(tpi, "P2", "--site", "upper trapezius:left:2", "--agent", "lidocaine 1% 3 mL",
         "--agent", "triamcinolone 40 mg/mL 0.5 mL", "--follow-up", "2026-12-14")
     _, text = handout(tpi, tmp_path, "--patient", "P2", "--lang", "es")
-    for phrase in ("lidocaína", "triamcinolona", "esteroide", "azúcar", "pulmones", "911", "Diario del dolor",
+    for phrase in ("lidocaína", "triamcinolona", "esteroide", "azúcar", "respirar", "911", "Diario del dolor",
                    "14 de diciembre de 2026", "parte de arriba del hombro", "(555) 010-2000"):
         assert phrase in text, phrase
     textstat.set_lang("es")

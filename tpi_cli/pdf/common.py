@@ -87,24 +87,26 @@ class Styles:
     warning: ParagraphStyle
 
 
-def make_styles(size: float) -> Styles:
+def make_styles(size: float, leading: float = 1.3, minimum: float = 0) -> Styles:
+    """Styles for SIZE-point body text; no style smaller than MINIMUM (a patient's sheet: 12 pt)."""
     register_fonts()
-    leading = size * 1.3
+    leading = size * leading
+    small_size, cell_size = max(size * 0.85, minimum), max(size * 0.9, minimum)
     body = ParagraphStyle("body", fontName=FONT, fontSize=size, leading=leading, textColor=INK,
                           alignment=TA_LEFT, spaceAfter=size * 0.25)
     return Styles(
         body=body,
-        small=ParagraphStyle("small", parent=body, fontSize=size * 0.85, leading=size * 1.1, textColor=MUTED),
+        small=ParagraphStyle("small", parent=body, fontSize=small_size, leading=small_size * 1.25, textColor=MUTED),
         title=ParagraphStyle("title", parent=body, fontName=FONT_BOLD, fontSize=size * 1.5,
                              leading=size * 1.8, textColor=ACCENT, spaceAfter=size * 0.4),
         heading=ParagraphStyle("heading", parent=body, fontName=FONT_BOLD, fontSize=size * 1.15,
                                leading=size * 1.45, textColor=ACCENT, spaceBefore=size * 0.5,
                                spaceAfter=size * 0.2, keepWithNext=1),
         bullet=ParagraphStyle("bullet", parent=body, leftIndent=size * 1.2, bulletIndent=size * 0.3,
-                              bulletFontName=FONT, bulletFontSize=size, spaceAfter=size * 0.15),
-        cell=ParagraphStyle("cell", parent=body, fontSize=size * 0.9, leading=size * 1.1, spaceAfter=0),
-        cell_bold=ParagraphStyle("cell_bold", parent=body, fontName=FONT_BOLD, fontSize=size * 0.9,
-                                 leading=size * 1.1, spaceAfter=0),
+                              bulletFontName=FONT, bulletFontSize=size, spaceAfter=size * 0.1),
+        cell=ParagraphStyle("cell", parent=body, fontSize=cell_size, leading=cell_size * 1.2, spaceAfter=0),
+        cell_bold=ParagraphStyle("cell_bold", parent=body, fontName=FONT_BOLD, fontSize=cell_size,
+                                 leading=cell_size * 1.2, spaceAfter=0),
         warning=ParagraphStyle("warning", parent=body, textColor=WARN),
     )
 
@@ -219,7 +221,8 @@ def _height(paragraphs: Sequence[Paragraph], width: float) -> float:
     return sum(p.wrap(width, 10 * inch)[1] for p in paragraphs)
 
 
-def render(story: list, page: Page, styles: Styles, *, title: str, author: str, subject: str) -> bytes:
+def render(story: list, page: Page, styles: Styles, *, title: str, author: str, subject: str,
+           lang: str = "en") -> bytes:
     """The PDF bytes of STORY on Letter pages with PAGE's header and footer on each."""
     margin = 0.7 * inch
     width = letter[0] - 2 * margin - 2 * PAD
@@ -248,7 +251,7 @@ def render(story: list, page: Page, styles: Styles, *, title: str, author: str, 
     doc = SimpleDocTemplate(
         buffer, pagesize=letter, leftMargin=margin, rightMargin=margin,
         topMargin=top_edge + header_height + 12, bottomMargin=bottom_edge + label_height + footer_height + 10,
-        title=title, author=author or "tpi", subject=subject, creator="tpi", invariant=1,
+        title=title, author=author or "tpi", subject=subject, creator="tpi", invariant=1, lang=lang,
     )
     doc.build(story, onFirstPage=decorate, onLaterPages=decorate, canvasmaker=_numbered_canvas(page, styles))
     return buffer.getvalue()
