@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import stat
 
 import pytest
@@ -63,21 +64,99 @@ def test_csv_opens_in_a_spreadsheet(tpi, clinic):
     assert rows[2]["patient_name"] == "王秀英"
 
 
-def test_csv_round_trips_through_import(tpi, clinic, tmp_path, monkeypatch):
+AUDIT_KEYS = ("recorded_at", "recorded_by", "amendments", "signed", "addenda")
+
+
+def stored(tpi):
+    """Every patient and visit as stored, without what the import records anew about the writing itself."""
+    patients = json.loads(tpi("patient", "list", "--json").stdout)
+    visits = json.loads(tpi("visits", "--json").stdout)
+    return patients, [{k: v for k, v in visit.items() if k not in AUDIT_KEYS} for visit in visits]
+
+
+def test_csv_round_trip_keeps_every_record_exact(tpi, clinic, tmp_path, monkeypatch):
+    assert tpi("patient", "update", "P1", "--weight-kg", "70.123456789").exit_code == 0  # after the visits
+    tpi("patient", "add", "--id", "P3", "--name", "No Visits Yet", "--dob", "2001-02-03", "--mrn", "007")
+    before = stored(tpi)
     exported = tmp_path / "visits.csv"
     assert tpi("export", "csv", "-o", str(exported)).exit_code == 0
     monkeypatch.setenv("TPI_STORE", str(tmp_path / "empty"))
     result = tpi("import", str(exported))
     assert result.exit_code == 0, result.stderr
-    again = tmp_path / "again.csv"
-    assert tpi("export", "csv", "-o", str(again)).exit_code == 0
-    assert again.read_bytes() == exported.read_bytes()
-    amended = json.loads(tpi("visit", "show", "P1-V2", "--json").stdout)
-    assert amended["amendments"][0]["reason"] == "pain after was 2"
-    notes = json.loads(tpi("visit", "show", "P1-V1", "--json").stdout)["notes"]
-    assert notes == "=SUM(A1) looks like a formula"
+    after = stored(tpi)
+    assert after == before
+    [p1] = [p for p in after[0] if p["id"] == "P1"]
+    assert p1["weight_kg"] == 70.123456789  # full precision
+    assert {v["id"]: v["weight_kg"] for v in after[1] if v["patient_id"] == "P1"} == {"P1-V1": 64, "P1-V2": 64}
+    assert [p["id"] for p in after[0]] == ["P1", "P2", "P3"]  # the patient without visits came back too
     second = tpi("import", str(exported))
     assert second.exit_code == 2 and "already in the store" in second.stderr
+
+
+def test_csv_never_takes_computed_or_audit_fields_from_the_file(tpi, clinic, tmp_path, monkeypatch):
+    exported = tmp_path / "visits.csv"
+    tpi("export", "csv", "-o", str(exported))
+    rows = list(csv.DictReader(io.StringIO(exported.read_text(encoding="utf-8-sig"))))
+    for row in rows:
+        row.update(recorded_by="mallory", recorded_at="2001-01-01T00:00:00+00:00", warnings="",
+                   cpt="99999", amendments='[{"at": "2001-01-01T00:00:00Z", "by": "x", "reason": "y", "changes": {}}]')
+    forged = tmp_path / "forged.csv"
+    with forged.open("w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    monkeypatch.setenv("TPI_STORE", str(tmp_path / "empty"))
+    assert tpi("import", str(forged)).exit_code == 0
+    visit = json.loads(tpi("visit", "show", "P1-V1", "--json").stdout)
+    assert visit["recorded_by"] != "mallory" and not visit["recorded_at"].startswith("2001")
+    assert visit["cpt"] == ["20553", "76942"] and visit["amendments"] == []
+    assert any("Medicare" in w for w in visit["warnings"])
+
+
+HOSTILE = ["=HYPERLINK(\"http://x\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(1)", "'=text", "''twice",
+           "a\rb\r\nc\nd", "\tTab", "\rCR first", "007", "1E5", "TRUE"]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_text_is_guarded_in_the_sheet_and_comes_back_exactly(tpi, tmp_path, monkeypatch, text):
+    assert tpi("patient", "add", "--id", "1E5", "--name", text, "--dob", "1970-01-01", "--mrn", "007",
+               "--allergy", text, "--family", text).exit_code == 0
+    result = tpi("log-visit", "--patient", "1E5", "--date", "2026-03-02", "--site", "UT:left", "--pain-before", "5",
+                 "--pain-after", "2", "--notes", text, "--needle", text, "--clinician", text, "--complication", text,
+                 "--function", "+cmd|' /C calc'!A0=3")
+    assert result.exit_code == 0, result.stderr
+    exported = tmp_path / "v.csv"
+    assert tpi("export", "csv", "-o", str(exported)).exit_code == 0
+    [row] = csv.DictReader(io.StringIO(exported.read_text(encoding="utf-8-sig"), newline=""))
+    for column, cell in row.items():
+        if cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+            assert re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", cell), (column, cell)  # only plain numbers
+    assert row["patient_id"] == "'1E5" and row["patient_mrn"] == "'007"  # a spreadsheet keeps them as text
+    before = stored(tpi)
+    monkeypatch.setenv("TPI_STORE", str(tmp_path / "empty"))
+    imported = tpi("import", str(exported))
+    assert imported.exit_code == 0, imported.stderr
+    after = stored(tpi)
+    assert after == before
+    assert after[1][0]["notes"] == text.strip() and after[0][0]["name"] == text.strip()
+
+
+@pytest.mark.parametrize("size", [131_073, 2_000_000])
+def test_a_huge_csv_cell_is_one_line_of_bad_input(tpi, clinic, tmp_path, monkeypatch, size):
+    exported = tmp_path / "visits.csv"
+    tpi("export", "csv", "-o", str(exported))
+    rows = list(csv.DictReader(io.StringIO(exported.read_text(encoding="utf-8-sig"))))
+    rows[0]["notes"] = "x" * size
+    huge = tmp_path / "huge.csv"
+    with huge.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    monkeypatch.setenv("TPI_STORE", str(tmp_path / "empty"))
+    result = tpi("import", str(huge))
+    assert result.exit_code == 2, result.stderr
+    assert "line 2" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert json.loads(tpi("patient", "list", "--json").stdout) == []
 
 
 def test_a_bad_csv_row_names_the_line_and_writes_nothing(tpi, clinic, tmp_path, monkeypatch):

@@ -217,10 +217,14 @@ def write_output(data: bytes | Iterable[bytes], chosen: Path | None, default_nam
     raise StoreError(f"cannot write {folder / default_name}: no free file name")
 
 
-def read_text_file(path: Path, what: str, encoding: str = "utf-8") -> str:
-    """The text of a file the user named; bad input (exit 2) when missing or not UTF-8, exit 3 when unreadable."""
+def read_text_file(path: Path, what: str, encoding: str = "utf-8", *, keep_newlines: bool = False) -> str:
+    """The text of a file the user named; bad input (exit 2) when missing or not UTF-8, exit 3 when unreadable.
+
+    KEEP_NEWLINES leaves every CR and CRLF as it is (a CSV cell's text), instead of reading them as LF.
+    """
     try:
-        with open(path, encoding=encoding) as handle:
+        # newline="" keeps a CSV cell's CR and CRLF as they are instead of reading them as LF
+        with open(path, encoding=encoding, newline="" if keep_newlines else None) as handle:
             return handle.read()
     except FileNotFoundError:
         raise InputError(f"{what}: {path} does not exist") from None

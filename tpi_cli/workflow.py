@@ -368,7 +368,7 @@ def _json_lines_entries(records: Iterable[tuple[int, Any]]) -> tuple[list[tuple[
 def _csv_entries(path: Path) -> tuple[list[tuple[int, Patient]], list[_VisitEntry]]:
     from tpi_cli.exports import spreadsheet
 
-    text = read_text_file(path, "import", encoding="utf-8-sig")
+    text = read_text_file(path, "import", encoding="utf-8-sig", keep_newlines=True)
     try:
         rows = spreadsheet.read(text)
     except ValueError as error:
@@ -383,7 +383,8 @@ def _csv_entries(path: Path) -> tuple[list[tuple[int, Patient]], list[_VisitEntr
         except ValueError as error:
             raise InputError(f"line {line}: {error}") from None
         patients.append((line, _validated_line(Patient, patient, line)))
-        visits.append(_VisitEntry(line, _validated_line(VisitInput, visit, line), restored))
+        if visit is not None:  # a row without a visit is a patient without visits
+            visits.append(_VisitEntry(line, _validated_line(VisitInput, visit, line), restored))
     return patients, visits
 
 
@@ -461,18 +462,18 @@ def _entry_visit(entry: _VisitEntry, patient: Patient, window: list[Visit], sett
         raise InputError(f"visit_id: {restored['id']!r} is not a visit id of patient {pid}")
     if restored["id"] in taken[pid]:
         raise InputError(f"visit_id: {restored['id']} is already in the store or the file")
+    if not isinstance(restored["overrides"], list):
+        raise InputError("overrides: expected the JSON list tpi exports")
     overrides = [validated(Override, o, "overrides") for o in restored["overrides"]]
-    amendments = [validated(Amendment, a, "amendments") for a in restored["amendments"]]
-    try:
-        recorded_at = dt.datetime.fromisoformat(restored["recorded_at"]) if restored["recorded_at"] else stamp
-    except ValueError:
-        raise InputError(f"recorded_at: {restored['recorded_at']!r} is not a date and time") from None
-    visit = build_visit(patient, entry.entered, window, settings, visit_id=restored["id"], recorded_at=recorded_at,
-                        recorded_by=restored["recorded_by"] or who, earlier_overrides=overrides)
+    weight = restored["weight_kg"]
+    if weight is not None and not (isinstance(weight, float) and 0 < weight <= 400):
+        raise InputError(f"visit_weight_kg: {weight!r} must be more than 0 and at most 400 kg")
+    # checked and stored with the visit's own weight of that day (as amendments are), not today's; what tpi
+    # computes or records about the writing (CPT, warnings, recorded_at/by) is made here, never read
+    visit = build_visit(patient.model_copy(update={"weight_kg": weight}), entry.entered, window, settings,
+                        visit_id=restored["id"], recorded_at=stamp, recorded_by=who, earlier_overrides=overrides)
     numbers[pid] = max(numbers[pid], parts[1] + 1)
     taken[pid].add(visit.id)
-    # an export is restored as it was recorded: its warnings, overrides and amendments
-    visit.warnings, visit.overrides, visit.amendments = restored["warnings"], overrides, amendments
     return visit
 
 

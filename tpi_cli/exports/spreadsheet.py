@@ -1,8 +1,16 @@
-"""CSV export (one row per visit, the patient's columns beside it) and reading it back for `tpi import`.
+"""CSV export (one row per visit, the patient's columns beside it; a patient without visits gets a row of
+their own) and reading it back for `tpi import`.
 
 UTF-8 with a byte-order mark so spreadsheets detect the encoding; the csv module quotes commas, quotes
-and line breaks. Free text that a spreadsheet would run as a formula (= + - @) gets a leading
-apostrophe, which reading the file back removes.
+and line breaks (a carriage return inside text stays one). A text cell a spreadsheet would run as a
+formula (= + - @ tab CR), or would turn into a number or date (an id such as 007 or 1E5), or that starts
+with an apostrophe itself, gets one leading apostrophe: spreadsheets show the cell as the text, and
+reading the file back removes exactly that one. Lists of text are JSON arrays (their items may hold any
+character), numbers are written in full precision.
+
+Reading takes what a person entered (and the visit's own weight, its override reasons and its id); what
+tpi computes (doses, CPT, warnings) or records about the writing itself (recorded_at/by, amendments,
+signature, addenda) is never taken from a file: the import computes and records those anew.
 """
 
 from __future__ import annotations
@@ -10,81 +18,112 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from tpi_cli import vocab
 from tpi_cli.clinical.doses import dose_by_drug
 from tpi_cli.models import Patient, Visit
-from tpi_cli.parsing import format_agent, format_site, parse_agent, parse_function_score, parse_site
+from tpi_cli.parsing import format_agent, format_number, format_site, parse_agent, parse_site
+
+# A cell may hold a 20,000-character note, JSON-escaped; anything far beyond is not a tpi export, and the
+# csv module's own limit (131,072) would end in a traceback rather than a message.
+FIELD_SIZE_LIMIT = 1_000_000
 
 DOSE_DRUGS = [name for name, drug in vocab.drugs().items() if drug.drug_class != "other"]
-PATIENT_COLUMNS = ["patient_id", "patient_name", "patient_dob", "patient_sex", "patient_weight_kg",
-                   "patient_allergies", "patient_anticoagulated", "patient_diabetic", "patient_pregnant",
-                   "patient_payer"]
-COLUMNS = (["visit_id"] + PATIENT_COLUMNS + ["date", "clinician", "sites", "agents"]
-           + [f"total_mg_{drug}" for drug in DOSE_DRUGS]
-           + ["pain_before", "pain_after", "pain_change", "diagnoses", "cpt", "ultrasound", "needle", "twitch",
-              "complications", "notes", "follow_up", "prior_relief_pct", "prior_relief_weeks", "functional_scores",
-              "home_exercise", "consent", "warnings", "overrides", "amendments", "recorded_at", "recorded_by"])
-FREE_TEXT = {"patient_name", "patient_allergies", "clinician", "needle", "complications", "notes", "warnings",
-             "overrides", "recorded_by"}
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
+# column → (kind, the record key it carries). Kinds: id and text (guarded text), int, float, bool, date,
+# list (JSON array), json (any JSON), sites and agents (their typed form), computed (export only).
+PATIENT_COLUMNS: dict[str, tuple[str, str]] = {
+    "patient_id": ("id", "id"), "patient_name": ("text", "name"), "patient_dob": ("date", "dob"),
+    "patient_sex": ("text", "sex"), "patient_weight_kg": ("float", "weight_kg"),
+    "patient_allergies": ("list", "allergies"), "patient_anticoagulated": ("bool", "anticoagulated"),
+    "patient_diabetic": ("bool", "diabetic"), "patient_pregnant": ("bool", "pregnant"),
+    "patient_payer": ("text", "payer"), "patient_mrn": ("id", "mrn"), "patient_family": ("text", "family"),
+    "patient_given": ("list", "given"),
+}
+VISIT_COLUMNS: dict[str, tuple[str, str]] = {
+    "date": ("date", "date"), "procedure_time": ("date", "procedure_time"), "clinician": ("text", "clinician"),
+    "sites": ("sites", "sites"), "agents": ("agents", "agents"),
+    **{f"total_mg_{drug}": ("computed", "") for drug in DOSE_DRUGS},
+    "pain_before": ("int", "pain_before"), "pain_after": ("int", "pain_after"), "pain_change": ("computed", ""),
+    "diagnoses": ("list", "diagnoses"), "cpt": ("computed", ""), "ultrasound": ("bool", "ultrasound"),
+    "needle": ("text", "needle"), "twitch": ("bool", "twitch"), "complications": ("list", "complications"),
+    "notes": ("text", "notes"), "follow_up": ("date", "follow_up"), "prior_relief": ("json", "prior_relief"),
+    "functional_scores": ("json", "functional_scores"), "home_exercise": ("bool", "home_exercise"),
+    "consent": ("text", "consent"), "time_out": ("bool", "time_out"), "skin_prep": ("text", "skin_prep"),
+    "aspiration": ("bool", "aspiration"), "blood_loss": ("text", "blood_loss"), "tolerance": ("text", "tolerance"),
+    "observation": ("text", "observation"), "disposition": ("text", "disposition"),
+    "findings": ("list", "findings"), "conservative_care": ("text", "conservative_care"),
+    "risks_discussed": ("text", "risks_discussed"), "anticoagulant": ("text", "anticoagulant"),
+    "anticoagulant_last_dose": ("text", "anticoagulant_last_dose"), "inr": ("float", "inr"),
+    "steroid_vial_ml": ("float", "steroid_vial_ml"),
+    # the visit's own record beside what was entered: its weight of that day, the reasons given for overrides
+    "visit_weight_kg": ("float", "weight_kg"), "overrides": ("json", "overrides"),
+    # what tpi computed or recorded: shown to the reader, never read back
+    "warnings": ("computed", ""), "amendments": ("computed", ""), "signed": ("computed", ""),
+    "addenda": ("computed", ""), "recorded_at": ("computed", ""), "recorded_by": ("computed", ""),
+}
+COLUMNS = ["visit_id", *PATIENT_COLUMNS, *VISIT_COLUMNS]
+REQUIRED = ("visit_id", "patient_id", "patient_name", "patient_dob", "date", "sites", "pain_before", "pain_after")
 
-def _flag(value: bool | None) -> str:
-    return "" if value is None else "yes" if value else "no"
-
-
-def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"
-
-
-def _lines(items: list[str]) -> str:
-    return "\n".join(items)
-
-
-def row(patient: Patient, visit: Visit) -> dict[str, str]:
-    totals = dose_by_drug(visit.agents)
-    cells = {
-        "visit_id": visit.id,
-        "patient_id": patient.id, "patient_name": patient.name, "patient_dob": patient.dob.isoformat(),
-        "patient_sex": patient.sex, "patient_weight_kg": _number(patient.weight_kg),
-        "patient_allergies": _lines(patient.allergies), "patient_anticoagulated": _flag(patient.anticoagulated),
-        "patient_diabetic": _flag(patient.diabetic), "patient_pregnant": _flag(patient.pregnant),
-        "patient_payer": patient.payer or "",
-        "date": visit.date.isoformat(), "clinician": visit.clinician or "",
-        "sites": "; ".join(format_site(s) for s in visit.sites),
-        "agents": "; ".join(format_agent(a) for a in visit.agents),
-        **{f"total_mg_{drug}": _number(totals.get(drug)) for drug in DOSE_DRUGS},
-        "pain_before": str(visit.pain_before), "pain_after": str(visit.pain_after),
-        "pain_change": str(visit.pain_after - visit.pain_before),
-        "diagnoses": "; ".join(visit.diagnoses), "cpt": "; ".join(visit.cpt),
-        "ultrasound": _flag(visit.ultrasound), "needle": visit.needle or "", "twitch": _flag(visit.twitch),
-        "complications": _lines(visit.complications), "notes": visit.notes or "",
-        "follow_up": visit.follow_up.isoformat() if visit.follow_up else "",
-        "prior_relief_pct": str(visit.prior_relief.pct) if visit.prior_relief else "",
-        "prior_relief_weeks": str(visit.prior_relief.weeks) if visit.prior_relief else "",
-        "functional_scores": "; ".join(f"{s.scale}={s.score:g}" for s in visit.functional_scores),
-        "home_exercise": _flag(visit.home_exercise), "consent": visit.consent or "",
-        "warnings": _lines(visit.warnings),
-        "overrides": _lines([f"{o.check}: {o.reason}" for o in visit.overrides]),
-        "amendments": json.dumps([a.model_dump(mode="json") for a in visit.amendments], ensure_ascii=False)
-        if visit.amendments else "",
-        "recorded_at": visit.recorded_at.isoformat() if visit.recorded_at else "",
-        "recorded_by": visit.recorded_by or "",
-    }
-    return {key: _guard(value) if key in FREE_TEXT else value for key, value in cells.items()}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+# what a spreadsheet reads as a number, date, time or truth value rather than text
+_COERCED = re.compile(r"[0-9.,eE+\-/: %$]+|true|false", re.IGNORECASE)
 
 
 def _guard(text: str) -> str:
-    return "\n".join("'" + line if line.startswith(_FORMULA_START) else line for line in text.split("\n")) \
-        if text else text
+    if text and (text.startswith(_FORMULA_START) or _COERCED.fullmatch(text)):
+        return "'" + text
+    return text
 
 
 def _unguard(text: str) -> str:
-    return "\n".join(line[1:] if line[:1] == "'" and line[1:2] and line[1] in _FORMULA_START else line
-                     for line in text.split("\n"))
+    return text.removeprefix("'")
+
+
+def _cell(kind: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if kind in ("id", "text"):
+        return _guard(str(value))
+    if kind == "float":
+        return format_number(value)
+    if kind == "bool":
+        return "yes" if value else "no"
+    if kind in ("list", "json"):
+        return json.dumps(value, ensure_ascii=False) if value != [] else ""
+    return str(value)
+
+
+def _cells(columns: dict[str, tuple[str, str]], record: dict[str, Any]) -> dict[str, str]:
+    return {column: _cell(kind, record.get(key)) for column, (kind, key) in columns.items() if kind != "computed"}
+
+
+def row(patient: Patient, visit: Visit | None) -> dict[str, str]:
+    """The cells of one row: PATIENT's columns, and VISIT's when there is one."""
+    cells = {"visit_id": "", **_cells(PATIENT_COLUMNS, patient.model_dump(mode="json"))}
+    if visit is None:
+        return cells
+    record = visit.model_dump(mode="json")
+    totals = dose_by_drug(visit.agents)
+    cells.update(_cells(VISIT_COLUMNS, record))
+    cells.update({
+        "visit_id": _guard(visit.id),
+        "sites": "; ".join(format_site(s) for s in visit.sites),
+        "agents": "; ".join(format_agent(a) for a in visit.agents),
+        **{f"total_mg_{drug}": format_number(totals[drug]) if drug in totals else "" for drug in DOSE_DRUGS},
+        "pain_change": str(visit.pain_after - visit.pain_before),
+        "cpt": "; ".join(visit.cpt),
+        "warnings": _guard("\n".join(visit.warnings)),
+        "amendments": _cell("json", record["amendments"]),
+        "signed": _cell("json", record.get("signed")),
+        "addenda": _cell("json", record.get("addenda") or []),
+        "recorded_at": record["recorded_at"] or "",
+        "recorded_by": _guard(visit.recorded_by or ""),
+    })
+    return cells
 
 
 def csv_chunks(selection: Iterable[tuple[Patient, list[Visit]]]) -> Iterator[bytes]:
@@ -96,95 +135,102 @@ def csv_chunks(selection: Iterable[tuple[Patient, list[Visit]]]) -> Iterator[byt
     for patient, visits in selection:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows(row(patient, visit) for visit in visits)
+        writer.writerows([row(patient, visit) for visit in visits] or [row(patient, None)])
         yield buffer.getvalue().encode("utf-8")
 
 
 # --- reading an export back ----------------------------------------------------------------------------
 
 
-def _split(text: str, separator: str = "; ") -> list[str]:
-    return [part.strip() for part in text.split(separator.strip()) if part.strip()]
+def _value(kind: str, text: str, column: str) -> Any:
+    """The JSON-typed value of one cell (as a JSON Lines record would carry it); ValueError names the column."""
+    if kind in ("id", "text"):
+        return _unguard(text) if text != "" else None
+    if text.strip() == "":
+        return [] if kind == "list" else None
+    text = text.strip()
+    if kind == "int":
+        if not re.fullmatch(r"-?[0-9]+", text):
+            raise ValueError(f"{column}: {text!r} is not a whole number")
+        return int(text)
+    if kind == "float":
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError(f"{column}: {text!r} is not a number") from None
+    if kind == "bool":
+        if text.lower() in ("yes", "true"):
+            return True
+        if text.lower() in ("no", "false"):
+            return False
+        raise ValueError(f"{column}: {text!r} is not yes or no")
+    if kind in ("list", "json"):
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            raise ValueError(f"{column}: not the JSON tpi exports") from None
+        if kind == "list" and not isinstance(value, list):
+            raise ValueError(f"{column}: expected a JSON list like [\"a\", \"b\"]")
+        return value
+    return text  # date
 
 
-def _bool(value: str, column: str) -> bool | None:
-    value = value.strip().lower()
-    if value == "":
-        return None
-    if value in ("yes", "true", "1"):
-        return True
-    if value in ("no", "false", "0"):
-        return False
-    raise ValueError(f"{column}: {value!r} is not yes or no")
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(";") if part.strip()]
 
 
-def read_row(cells: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """(patient record, visit input record, stored extras) from one exported row; ValueError names the column."""
-    cells = {key: _unguard(value or "") if key in FREE_TEXT else (value or "") for key, value in cells.items()}
-    patient = {
-        "id": cells["patient_id"], "name": cells["patient_name"], "dob": cells["patient_dob"],
-        "sex": cells["patient_sex"] or "unknown",
-        "weight_kg": cells["patient_weight_kg"] or None,
-        "allergies": [a for a in cells["patient_allergies"].split("\n") if a.strip()],
-        "anticoagulated": bool(_bool(cells["patient_anticoagulated"], "patient_anticoagulated")),
-        "diabetic": bool(_bool(cells["patient_diabetic"], "patient_diabetic")),
-        "pregnant": bool(_bool(cells["patient_pregnant"], "patient_pregnant")),
-        "payer": cells["patient_payer"] or None,
-    }
+def _record(columns: dict[str, tuple[str, str]], cells: dict[str, str]) -> dict[str, Any]:
+    record = {}
+    for column, (kind, key) in columns.items():
+        if kind in ("computed", "sites", "agents") or column not in cells:
+            continue
+        value = _value(kind, cells[column], column)
+        if value is not None and value != []:
+            record[key] = value
+    return record
+
+
+def read_row(cells: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]:
+    """(patient record, visit input record or None, the visit's own id/weight/overrides or None) from one
+    exported row; ValueError names the column."""
+    patient = _record(PATIENT_COLUMNS, cells)
+    if not cells.get("visit_id", "").strip():
+        if any(cells.get(column, "").strip() for column in ("date", "sites", "agents", "pain_before")):
+            raise ValueError("visit_id: a row with a visit needs its visit id (a row without one is a patient "
+                             "without visits)")
+        return patient, None, None
+    visit = _record(VISIT_COLUMNS, cells)
     try:
-        sites = [parse_site(s).model_dump() for s in _split(cells["sites"])]
+        visit["sites"] = [parse_site(s).model_dump() for s in _split(cells.get("sites", ""))]
     except ValueError as error:
         raise ValueError(f"sites: {error}") from None
     try:
-        agents = [parse_agent(a).model_dump() for a in _split(cells["agents"])]
+        visit["agents"] = [parse_agent(a).model_dump() for a in _split(cells.get("agents", ""))]
     except ValueError as error:
         raise ValueError(f"agents: {error}") from None
-    try:
-        scores = [parse_function_score(s).model_dump() for s in _split(cells["functional_scores"])]
-    except ValueError as error:
-        raise ValueError(f"functional_scores: {error}") from None
-    relief = None
-    if cells["prior_relief_pct"] or cells["prior_relief_weeks"]:
-        relief = {"pct": cells["prior_relief_pct"], "weeks": cells["prior_relief_weeks"]}
-    visit = {
-        "patient_id": cells["patient_id"], "date": cells["date"], "clinician": cells["clinician"] or None,
-        "sites": sites, "agents": agents, "pain_before": cells["pain_before"], "pain_after": cells["pain_after"],
-        "diagnoses": _split(cells["diagnoses"]), "ultrasound": bool(_bool(cells["ultrasound"], "ultrasound")),
-        "needle": cells["needle"] or None, "twitch": _bool(cells["twitch"], "twitch"),
-        "complications": [c for c in cells["complications"].split("\n") if c.strip()],
-        "notes": cells["notes"] or None, "follow_up": cells["follow_up"] or None, "prior_relief": relief,
-        "functional_scores": scores, "home_exercise": _bool(cells["home_exercise"], "home_exercise"),
-        "consent": cells["consent"] or None,
-    }
-    overrides = []
-    for line in filter(str.strip, cells["overrides"].split("\n")):
-        check, sep, reason = line.partition(": ")
-        if not sep:
-            raise ValueError(f"overrides: {line!r} is not 'check: reason'")
-        overrides.append({"check": check, "reason": reason})
-    try:
-        amendments = json.loads(cells["amendments"]) if cells["amendments"].strip() else []
-    except json.JSONDecodeError:
-        raise ValueError("amendments: not the JSON tpi exports") from None
-    extras = {
-        "id": cells["visit_id"],
-        "warnings": [w for w in cells["warnings"].split("\n") if w.strip()],
-        "overrides": overrides, "amendments": amendments,
-        "recorded_at": cells["recorded_at"] or None, "recorded_by": cells["recorded_by"] or None,
-    }
-    return patient, visit, extras
+    visit["patient_id"] = patient.get("id")
+    restored = {"id": _unguard(cells["visit_id"].strip()), "weight_kg": visit.pop("weight_kg", None),
+                "overrides": visit.pop("overrides", None) or []}
+    return patient, visit, restored
 
 
 def read(text: str) -> list[tuple[int, dict[str, str]]]:
-    """(line number, cells) for each data row of an exported CSV; ValueError when the header is not ours."""
+    """(line number, cells) for each data row of an exported CSV; ValueError when it is not one."""
     reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    missing = [c for c in ("visit_id", *PATIENT_COLUMNS, "date", "sites", "agents", "pain_before", "pain_after")
-               if c not in (reader.fieldnames or [])]
-    if missing:
-        raise ValueError(f"not a tpi CSV export: missing column(s) {', '.join(missing)}")
+    previous = csv.field_size_limit(FIELD_SIZE_LIMIT)
     rows = []
-    start = reader.line_num + 1  # a row may span lines (line breaks inside quotes): name its first line
-    for cells in reader:
-        rows.append((start, {c: cells.get(c) or "" for c in COLUMNS}))
-        start = reader.line_num + 1
+    start = 1
+    try:
+        missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ValueError(f"not a tpi CSV export: missing column(s) {', '.join(missing)}")
+        start = reader.line_num + 1  # a row may span lines (line breaks inside quotes): name its first line
+        for cells in reader:
+            rows.append((start, {c: cells.get(c) or "" for c in COLUMNS if c in cells}))
+            start = reader.line_num + 1
+    except csv.Error as error:
+        raise ValueError(f"line {start}: not readable as CSV ({error}); no tpi cell is that long or "
+                         "shaped so") from None
+    finally:
+        csv.field_size_limit(previous)
     return rows
