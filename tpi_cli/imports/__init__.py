@@ -1,0 +1,1 @@
+"""Imports from other systems into the store (beside `exports/`): FHIR Patients from an EHR."""
