@@ -116,28 +116,28 @@ def import_patients(store: Store, path: Path) -> FhirImportResult:
     """Import the Patients in PATH: all or nothing, matched by MRN."""
     from pydantic import ValidationError
 
-    mrn_system = (Settings(store.settings())["fhir.mrn_system"] or "").strip()
-    if not mrn_system:
-        raise InputError("fhir.mrn_system: set the EHR's MRN identifier system first (tpi matches patients by "
-                         "MRN), e.g. `tpi config set fhir.mrn_system urn:oid:…`")
     resources = read_resources(read_text_file(path, "import fhir", encoding="utf-8-sig"))
-    found: dict[str, tuple[str, dict[str, Any]]] = {}
-    skipped = 0
+    fhir_patients: list[tuple[str, dict[str, Any]]] = []
     for where, resource in resources:
         if not isinstance(resource, dict) or "resourceType" not in resource:
             raise InputError(f"{where}: not a FHIR resource (no resourceType)")
-        if resource["resourceType"] != "Patient":
-            skipped += 1
-            continue
-        record = patient_record(where, resource, mrn_system)
-        earlier = found.get(record["mrn"])
-        if earlier and earlier[1] != record:
-            raise InputError(f"{where}: MRN {record['mrn']} appears at {earlier[0]} with other details")
-        found.setdefault(record["mrn"], (where, record))
-    if not found:
+        if resource["resourceType"] == "Patient":
+            fhir_patients.append((where, resource))
+    if not fhir_patients:
         raise InputError(f"import fhir: {path} holds no Patient resources")
 
     with store.transaction():
+        mrn_system = (Settings(store.settings())["fhir.mrn_system"] or "").strip()
+        if not mrn_system:
+            raise InputError("fhir.mrn_system: set the EHR's MRN identifier system first (tpi matches patients "
+                             "by MRN), e.g. `tpi config set fhir.mrn_system urn:oid:…`")
+        found: dict[str, tuple[str, dict[str, Any]]] = {}
+        for where, resource in fhir_patients:
+            record = patient_record(where, resource, mrn_system)
+            earlier = found.get(record["mrn"])
+            if earlier and earlier[1] != record:
+                raise InputError(f"{where}: MRN {record['mrn']} appears at {earlier[0]} with other details")
+            found.setdefault(record["mrn"], (where, record))
         stored = store.patient_records()
         by_mrn = {doc["mrn"]: doc for doc in stored if doc.get("mrn")}
         taken = {doc["id"].casefold() for doc in stored}
@@ -161,4 +161,5 @@ def import_patients(store: Store, path: Path) -> FhirImportResult:
                 raise InputError(f"{where}: " + "; ".join(problems(error))) from None
         if new:
             store.write_batch(new, [])
-    return FhirImportResult(patients=len(new), already=already, skipped_resources=skipped)
+    return FhirImportResult(patients=len(new), already=already,
+                            skipped_resources=len(resources) - len(fhir_patients))
