@@ -154,3 +154,16 @@ def test_unknown_patient_and_visit_are_bad_input(tpi):
     assert tpi("log-visit", "--patient", "NOPE", "--site", "QL:left", "--agent", "lidocaine 1% 2 mL",
                "--pain-before", "7", "--pain-after", "2").exit_code == 2
     assert tpi("visit", "show", "NOPE-V1").exit_code == 2
+
+
+def test_protocols_are_saved_replaced_listed_and_audited(tpi):
+    add(tpi, "P1")
+    for sites in ("UT:left:2,levator:left", "QL:left"):
+        result = tpi("protocol", "save", "neck", "-s", sites, "-a", "lidocaine 1% 2 mL", "--follow-up", "6w")
+        assert result.exit_code == 0, result.stderr
+    assert tpi("protocol", "save", "back", "-s", "QL:right").exit_code == 0
+    listed = json.loads(tpi("protocol", "list", "--json").stdout)
+    assert [p["name"] for p in listed] == ["back", "neck"] and listed[1]["sites"][0]["muscle"] == "quadratus lumborum"
+    record = log(tpi, "--protocol", "neck", "--date", days_ago(1))
+    assert record["follow_up"] == (TODAY + dt.timedelta(days=41)).isoformat()
+    assert tpi("audit", "verify").exit_code == 0

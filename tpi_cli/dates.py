@@ -68,3 +68,11 @@ def parse_follow_up(text: str, visit_date: dt.date) -> dt.date:
     if found is None:
         raise ValueError(f"{text!r} is not a follow-up date; write {FOLLOW_UP_FORMATS}")
     return found
+
+
+def interval_days(text: str) -> int:
+    """A protocol's follow-up interval, 10d or 6w; months are refused (their length depends on the date)."""
+    match = _SPAN.match(text.strip().lower())
+    if match is None or match["unit"] == "m":
+        raise ValueError(f"{text!r} is not an interval; write days or weeks, e.g. 10d or 6w")
+    return int(match["count"]) * (7 if match["unit"] == "w" else 1)

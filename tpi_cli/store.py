@@ -506,6 +506,28 @@ class Store:
         self.audit_write("config.unset", key, None)
         return bool(self._db(self._main).table("settings").remove(Query().key == key))
 
+    # --- protocols (templates of a visit's procedure, `tpi protocol`) -------------------------------
+
+    def protocols(self) -> list[dict[str, Any]]:
+        """Saved protocols as stored, by name."""
+        docs = []
+        for key, doc in self._main_data().get("protocols", {}).items():
+            if not isinstance(doc.get("name"), str) or not isinstance(doc.get("sites"), list):
+                raise _damaged(self._main, f"protocol record {key}: its name or sites are missing")
+            docs.append(doc)
+        return sorted(docs, key=lambda doc: doc["name"])
+
+    def protocol(self, name: str) -> dict[str, Any] | None:
+        return next((doc for doc in self.protocols() if doc["name"] == name), None)
+
+    def save_protocol(self, doc: dict[str, Any]) -> None:
+        """Store DOC under its name, replacing a protocol of that name."""
+        self._require_lock()
+        from tinydb import Query
+
+        self.audit_write("protocol.save", doc["name"], doc)
+        self._db(self._main).table("protocols").upsert(doc, Query().name == doc["name"])
+
     # --- patients -------------------------------------------------------------------------------
 
     def _patient_docs(self) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -819,6 +841,8 @@ class Store:
             yield "setting", doc["key"], doc
         for doc in self.patient_records():
             yield "patient", doc["id"], doc
+        for doc in self.protocols():
+            yield "protocol", doc["name"], doc
         for doc in self.visit_records(voided=True):
             yield "visit", doc["id"], doc
 

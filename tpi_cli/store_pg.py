@@ -293,6 +293,23 @@ class PostgresStore:
             (key, _dumps(value)),
         )
 
+    def protocols(self) -> list[dict[str, Any]]:
+        """Saved protocols as stored, by name."""
+        return [doc for (doc,) in self._rows("SELECT doc FROM tpi.protocols ORDER BY name")]
+
+    def protocol(self, name: str) -> dict[str, Any] | None:
+        rows = self._rows("SELECT doc FROM tpi.protocols WHERE name = %s", (name,))
+        return rows[0][0] if rows else None
+
+    def save_protocol(self, doc: dict[str, Any]) -> None:
+        """Store DOC under its name, replacing a protocol of that name."""
+        self.audit_write("protocol.save", doc["name"], doc)
+        self._execute(
+            "INSERT INTO tpi.protocols (name, doc) VALUES (%s, %s::json) "
+            "ON CONFLICT (name) DO UPDATE SET doc = EXCLUDED.doc",
+            (doc["name"], _dumps(doc)),
+        )
+
     def unset_setting(self, key: str) -> bool:
         """Back to the default: remove KEY's stored value; False when none was stored."""
         self._require_transaction()
@@ -456,6 +473,8 @@ class PostgresStore:
             yield "setting", key, {"key": key, "value": value}
         for record_id, doc in self._rows("SELECT id, doc FROM tpi.patients"):
             yield "patient", record_id, doc
+        for name, doc in self._rows("SELECT name, doc FROM tpi.protocols"):
+            yield "protocol", name, doc
         for record_id, doc in self._rows("SELECT id, doc FROM tpi.visits"):
             yield "visit", record_id, doc
 

@@ -26,7 +26,7 @@ from tpi_cli.cli.context import state
 COMMAND_MODULES = {
     "patient": "patient", "log-visit": "visit", "visits": "visit", "visit": "visit", "handout": "documents",
     "report": "documents", "export": "exports", "import": "data", "config": "config", "demo": "demo",
-    "due": "plan", "store": "store", "audit": "audit",
+    "due": "plan", "protocol": "protocol", "store": "store", "audit": "audit",
 }
 
 
@@ -62,7 +62,8 @@ def build_app(command: str | None = None) -> typer.Typer:
         help="Log trigger point injections, print aftercare handouts and procedure reports.\n\n"
         "Examples:\n\n\b\n"
         "tpi patient add --id P001 --name 'Ana María Núñez' --dob 1968-04-02\n"
-        "tpi log-visit --patient P001 --site 'upper trapezius:left:2' --agent 'lidocaine 1% 3 mL' --pain-before 7 --pain-after 2\n"
+        "tpi log-visit --patient P001 --site 'upper trapezius:left:2' --agent 'lidocaine 1% 3 mL' --pain 7/2\n"
+        "tpi log-visit --like last -p P001 --pain 6/2\n"
         "tpi handout --patient P001",
         no_args_is_help=True,
         add_completion=False,

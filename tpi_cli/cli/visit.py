@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -24,9 +25,10 @@ visit_app = typer.Typer(help="Show, amend, sign, add to or void one visit.\n\nEx
 
 # The visit's field flags, shared by log-visit and visit amend.
 SiteOpt = Annotated[list[str] | None, typer.Option(
-    "--site", help="MUSCLE[:SIDE[:POINTS]], e.g. 'upper trapezius:left:2', 'QL:bilateral:4'; repeat per muscle.")]
+    "--site", "-s", help="MUSCLE[:SIDE[:POINTS]], e.g. 'upper trapezius:left:2', 'QL:bilateral:4'; several "
+    "separated by commas ('UT:left:2,levator:left') or repeat the flag.")]
 AgentOpt = Annotated[list[str] | None, typer.Option(
-    "--agent", help="As you would write it: 'lidocaine 1% 3 mL', 'bupivacaine 0.25% 2 mL', "
+    "--agent", "-a", help="As you would write it: 'lidocaine 1% 3 mL', 'bupivacaine 0.25% 2 mL', "
     "'triamcinolone 40 mg/mL 0.5 mL', 'lidocaine 1% with epinephrine 5 mL'. None at all: dry needling.")]
 DateOpt = Annotated[str | None, typer.Option("--date", help="Visit date: YYYY-MM-DD, today, yesterday or 3d "
                                              "(3 days ago); default today.")]
@@ -115,7 +117,7 @@ def visit_fields(
     if visit_day is not None:
         fields["date"] = visit_day.isoformat()
     if site:
-        fields["sites"] = [console.as_input_error(parse_site, s).model_dump() for s in site]
+        fields["sites"] = [console.as_input_error(parse_site, s).model_dump() for s in split_sites(site)]
     if agent:
         if [a for a in agent if a.strip().lower() in ("none", "dry needling", "dry")] == agent:
             fields["agents"] = []
@@ -153,6 +155,32 @@ def visit_fields(
             raise InputError("--follow-up-days: give a number of days from 0 to 3650")
         fields["follow_up"] = (base + dt.timedelta(days=follow_up_days)).isoformat()
     return fields
+
+
+def split_sites(values: list[str]) -> list[str]:
+    """Each --site value, split at commas: several sites in one flag."""
+    sites = []
+    for value in values:
+        parts = [part.strip() for part in value.split(",")]
+        if not all(parts):
+            raise InputError(f"--site: {value!r} has an empty site between commas; write e.g. 'UT:left:2,levator:left'")
+        sites.extend(parts)
+    return sites
+
+
+_PAIN = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{1,2})\s*$")
+
+
+def split_pain(pain: str | None, pain_before: int | None, pain_after: int | None) -> tuple[int | None, int | None]:
+    """--pain BEFORE/AFTER (e.g. 7/2), short for --pain-before and --pain-after."""
+    if pain is None:
+        return pain_before, pain_after
+    if pain_before is not None or pain_after is not None:
+        raise InputError("--pain: give --pain 7/2 or --pain-before and --pain-after, not both")
+    match = _PAIN.match(pain)
+    if match is None:
+        raise InputError(f"--pain: {pain!r} is not BEFORE/AFTER; write two whole numbers 0-10, e.g. --pain 7/2")
+    return int(match[1]), int(match[2])
 
 
 # --- guided prompts ----------------------------------------------------------------------------------
@@ -232,12 +260,16 @@ def _known_patient(store, text: str) -> str:
 
 
 def prompt_missing(store, patient: str | None, site: list[str] | None, agent: list[str] | None,
-                   pain_before: int | None, pain_after: int | None) -> tuple:
-    """Ask for the required values that were not given, when a person is at the terminal."""
+                   pain_before: int | None, pain_after: int | None, *, sites_copied: bool = False) -> tuple:
+    """Ask for the required values that were not given, when a person is at the terminal.
+
+    SITES_COPIED: --like or --protocol gave the sites (and agents), so they are not asked for.
+    """
     from tpi_cli.parsing import parse_agent, parse_site
 
-    missing = [flag for flag, value in (("--patient", patient), ("--site", site), ("--pain-before", pain_before),
-                                        ("--pain-after", pain_after)) if value is None or value == []]
+    missing = [flag for flag, value in (("--patient", patient), ("--site", site or sites_copied),
+                                        ("--pain-before", pain_before), ("--pain-after", pain_after))
+               if value is None or value == [] or value is False]
     if not missing:
         return patient, site, agent, pain_before, pain_after
     if not stdin_is_terminal():
@@ -245,7 +277,7 @@ def prompt_missing(store, patient: str | None, site: list[str] | None, agent: li
     console.styled("[bold]Log a visit[/] — answer the questions; Ctrl-C to stop without saving.")
     if patient is None:
         patient = _ask("Patient id", lambda text: _known_patient(store, text))
-    if not site:
+    if not site and not sites_copied:
         site = _ask_many("Site (muscle:side:points, e.g. upper trapezius:left:2)",
                          "Another site (blank when done)", parse_site, required=True)
         if agent is None:
@@ -399,7 +431,15 @@ def _read_visit_file(path: Path) -> dict[str, Any]:
 
 
 def log_visit(
-    patient: Annotated[str | None, typer.Option("--patient", help="Patient id.")] = None,
+    patient: Annotated[str | None, typer.Option("--patient", "-p", help="Patient id.")] = None,
+    like: Annotated[str | None, typer.Option("--like", help="Repeat a visit's protocol: VISIT_ID, or last (the "
+                                             "patient's latest visit). Flags given replace what is copied.",
+                                             metavar="VISIT_ID|last")] = None,
+    protocol: Annotated[str | None, typer.Option("--protocol", help="Start from a saved protocol "
+                                                 "(`tpi protocol list`). Flags given replace what it holds.",
+                                                 metavar="NAME")] = None,
+    pain: Annotated[str | None, typer.Option("--pain", help="Pain before/after, e.g. 7/2.",
+                                             metavar="BEFORE/AFTER")] = None,
     date: DateOpt = None, site: SiteOpt = None, agent: AgentOpt = None, pain_before: PainBeforeOpt = None,
     pain_after: PainAfterOpt = None, dx: DxOpt = None, ultrasound: UltrasoundOpt = None, needle: NeedleOpt = None,
     twitch: TwitchOpt = None, complication: ComplicationOpt = None, clinician: ClinicianOpt = None,
@@ -419,10 +459,16 @@ def log_visit(
 ) -> None:
     """Log a trigger point injection visit right after the procedure.
 
-    Example:
+    --like and --protocol copy the sites, agents, diagnoses, needle, ultrasound, consent and follow-up
+    interval; the date, pain, notes and findings are never copied.
+
+    Examples:
 
     \b
-    tpi log-visit --patient P001 --site 'upper trapezius:left:2' --site 'levator:left' --agent 'lidocaine 1% 3 mL' --pain-before 7 --pain-after 2 --dx M79.18 --consent verbal --follow-up-days 42
+    tpi log-visit -p P001 -s 'UT:left:2,levator:left' -a 'lidocaine 1% 3 mL' --pain 7/2 --dx M79.18
+    tpi log-visit --like last -p P001 --pain 6/2
+    tpi log-visit --protocol neck -p P001 --pain 7/3
+    tpi log-visit --like P001-V3 --pain 5/1 -s 'UT:right:2'
 
     Missing required values are asked for when you run it in a terminal.
     """
@@ -433,20 +479,33 @@ def log_visit(
     store = open_store()
     asked = False
     if from_file is not None:
+        if like is not None or protocol is not None or pain is not None:
+            raise InputError("--from-file: give the file alone, or --like/--protocol/--pain without it")
         data = _read_visit_file(from_file)
         if override_reason is not None:
             data["override_reason"] = override_reason
     else:
+        copied: dict[str, Any] = {}
+        if like is not None or protocol is not None:
+            from tpi_cli.protocols import template
+
+            copied, patient = template(store, like=like, protocol=protocol, patient_id=patient)
+        pain_before, pain_after = split_pain(pain, pain_before, pain_after)
         given = (patient, site, agent, pain_before, pain_after)
-        patient, site, agent, pain_before, pain_after = prompt_missing(store, *given)
+        patient, site, agent, pain_before, pain_after = prompt_missing(store, *given,
+                                                                       sites_copied=bool(copied.get("sites")))
         asked = given != (patient, site, agent, pain_before, pain_after)
+        interval = copied.pop("follow_up_days", None)
         data = {"patient_id": patient, "date": dt.date.today().isoformat(), "agents": [],
+                **{key: value for key, value in copied.items() if value is not None},
                 **visit_fields(date=date, site=site, agent=agent, pain_before=pain_before, pain_after=pain_after,
                                dx=dx, ultrasound=ultrasound, needle=needle, twitch=twitch,
                                complication=complication, clinician=clinician, follow_up=follow_up,
                                follow_up_days=follow_up_days, notes=notes, prior_relief_pct=prior_relief_pct,
                                prior_relief_weeks=prior_relief_weeks, function=function,
                                home_exercise=home_exercise, consent=consent)}
+        if interval is not None and "follow_up" not in data:
+            data["follow_up"] = (dt.date.fromisoformat(data["date"]) + dt.timedelta(days=interval)).isoformat()
         if override_reason is not None:
             data["override_reason"] = override_reason
     data.update(procedure_fields(time=time, time_out=time_out, prep=prep, aspiration=aspiration, blood_loss=blood_loss,
