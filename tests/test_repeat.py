@@ -130,7 +130,7 @@ def test_a_protocol_is_saved_from_a_visit(tpi, first):
     (("neck", "-s", "QL:left", "--follow-up", "3m"), "--follow-up: '3m' is not an interval"),
     (("neck", "-s", "QL:left", "--dx", "banana"), "ICD-10-CM"),
 ])
-def test_a_bad_protocol_is_refused_and_nothing_is_saved(tpi, args, message):
+def test_a_bad_protocol_is_refused_and_nothing_is_saved(tpi, patient, args, message):
     result = run(tpi, "protocol", "save", *args, expect=2)
     assert message in result.stderr
     assert json.loads(tpi("protocol", "list", "--json").stdout) == []

@@ -62,8 +62,9 @@ def template(store, *, like: str | None, protocol: str | None, patient_id: str |
     return {key: value for key, value in doc.items() if key != "name"}, patient_id
 
 
-def save_protocol(store, name: str, fields: dict[str, Any]) -> dict[str, Any]:
-    """Check FIELDS as a visit would be checked and store them as protocol NAME (replacing one of that name)."""
+def save_protocol(store, name: str, fields: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """Check FIELDS as a visit would be checked and store them as protocol NAME; (the protocol, whether it
+    replaced one of that name)."""
     from tpi_cli.models import VisitInput
     from tpi_cli.workflow import validated
 
@@ -85,5 +86,6 @@ def save_protocol(store, name: str, fields: dict[str, Any]) -> dict[str, Any]:
     doc["diagnoses"] = doc["diagnoses"] or []
     doc["agents"] = doc["agents"] or []
     with store.transaction():
+        replaced = store.protocol(name) is not None
         store.save_protocol(doc)
-    return doc
+    return doc, replaced

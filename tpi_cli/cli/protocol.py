@@ -62,7 +62,7 @@ def save(
     from tpi_cli.errors import InputError
     from tpi_cli.protocols import from_visit, save_protocol, visit_to_copy
 
-    store = open_store()
+    store = open_store(create=True)  # a clinic may set up its protocols before its first patient
     fields = from_visit(visit_to_copy(store, like, None)) if like is not None else {}
     fields.update(visit_fields(site=site, agent=agent, dx=dx, needle=needle, ultrasound=ultrasound, consent=consent))
     if follow_up is not None and follow_up_days is not None:
@@ -74,8 +74,7 @@ def save(
             raise InputError(f"--follow-up: {error}") from None
     if follow_up_days is not None:
         fields["follow_up_days"] = follow_up_days
-    replaced = store.protocol(name) is not None
-    doc = save_protocol(store, name, fields)
+    doc, replaced = save_protocol(store, name, fields)
     console.info(f"{'Replaced' if replaced else 'Saved'} protocol {name}. "
                  f"Use it: tpi log-visit --protocol {name} -p ID --pain 7/2")
     console.table(None, COLUMNS, [_summary(doc)])
