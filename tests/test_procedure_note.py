@@ -94,3 +94,33 @@ def test_bad_procedure_note_values_are_refused_naming_the_field(tpi, patient, fl
     assert result.exit_code == 2, result.stderr
     assert field in result.stderr
     assert json.loads(tpi("visits", "--json").stdout) == []
+
+
+@pytest.mark.parametrize(("findings", "warned"), [([], True), (["taut band"], True),
+                                                  (["taut band", "referred pain"], False)])
+def test_a_first_medicare_injection_with_fewer_than_two_findings_is_warned(log, patient, findings, warned):
+    flags = [flag for finding in findings for flag in ("--finding", finding)]
+    visit = log("--site", "UT:left", "--agent", "lidocaine 1% 2 mL", "--pain-before", "7", "--pain-after", "2",
+                *flags)
+    assert any("at least 2 trigger-point findings" in w for w in visit["warnings"]) is warned
+    assert not any("--" in w for w in visit["warnings"])
+
+
+def test_dry_needling_and_repeats_are_not_judged_on_findings(log, patient):
+    dry = log("--date", "2026-09-01", "--site", "UT:left", "--pain-before", "7", "--pain-after", "2")
+    assert not any("trigger-point findings" in w for w in dry["warnings"])
+    log("--date", "2026-09-02", "--site", "UT:left", "--agent", "lidocaine 1% 2 mL", "--pain-before", "7",
+        "--pain-after", "2", "--finding", "taut band", "--finding", "local twitch")
+    repeat = log("--date", "2026-11-02", "--site", "UT:left", "--agent", "lidocaine 1% 2 mL", "--pain-before", "7",
+                 "--pain-after", "2")
+    assert not any("trigger-point findings" in w for w in repeat["warnings"])
+
+
+def test_printing_a_handout_records_it_on_the_visit(tpi, log, patient, tmp_path):
+    visit = log("--site", "UT:left", "--agent", "lidocaine 1% 2 mL", "--pain-before", "7", "--pain-after", "2")
+    assert visit["handout_given"] == []
+    assert tpi("handout", "--patient", "P001", "--lang", "es", "-o", str(tmp_path / "h.pdf")).exit_code == 0
+    stored = json.loads(tpi("visit", "show", visit["id"], "--json").stdout)
+    assert [(g["lang"], g["large_print"]) for g in stored["handout_given"]] == [("es", False)]
+    amended = json.loads(tpi("visit", "amend", visit["id"], "--reason", "x", "--pain-after", "3", "--json").stdout)
+    assert len(amended["handout_given"]) == 1 and "handout_given" not in amended["amendments"][-1]["changes"]

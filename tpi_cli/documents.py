@@ -19,6 +19,7 @@ from tpi_cli.store import Store
 class Document(NamedTuple):
     data: bytes
     default_name: str  # <patient id>-<date>-<kind>.pdf: no patient name in file names
+    visit_id: str | None = None  # the visit a handout was printed for
 
 
 def _clinic(settings: Settings):
@@ -53,7 +54,7 @@ def handout(store: Store, *, visit_id: str | None = None, patient_id: str | None
     data = build_handout(patient, visit, _clinic(settings), lang=lang, large_print=large_print,
                          heat=settings["handout.heat"], no_soak_hours=settings["handout.no_soak_hours"])
     kind = "handout" if lang == "en" else f"handout-{lang}"
-    return Document(data, f"{patient.id}-{visit.date.isoformat()}-{kind}.pdf")
+    return Document(data, f"{patient.id}-{visit.date.isoformat()}-{kind}.pdf", visit.id)
 
 
 def visit_summary(store: Store, visit_id: str) -> Document:

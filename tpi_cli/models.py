@@ -291,6 +291,15 @@ class Addendum(Record):
     text: Annotated[str, Field(min_length=1, max_length=20000)]
 
 
+class HandoutGiven(Record):
+    """An aftercare handout printed for the visit: the procedure note says the patient got one."""
+
+    at: dt.datetime
+    by: str
+    lang: str
+    large_print: bool = False
+
+
 class Voided(Record):
     """A visit entered in error: kept, marked, and left out of listings, checks, reports and exports."""
 
@@ -418,6 +427,7 @@ class Visit(_VisitFields):
     signed: Signature | None = None
     addenda: list[Addendum] = []
     voided: Voided | None = None
+    handout_given: list[HandoutGiven] = []
 
 
 _VISIT_ID = re.compile(r"^(?P<patient>[A-Za-z0-9._-]{1,32})-V(?P<n>[0-9]+)$")
@@ -435,7 +445,7 @@ def split_visit_id(value: str) -> tuple[str, int] | None:
 
 # Keys a person may not give: tpi computes them.
 DERIVED_VISIT_KEYS = ("id", "dose_mg", "weight_kg", "cpt", "warnings", "overrides", "amendments", "recorded_at",
-                      "recorded_by", "signed", "addenda", "voided")
+                      "recorded_by", "signed", "addenda", "voided", "handout_given")
 
 
 _BOUND_WORDS = {

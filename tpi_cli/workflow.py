@@ -18,7 +18,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from tpi_cli.clinical.coding import suggest_cpt
-from tpi_cli.clinical.safety import YEAR, assess
+from tpi_cli.clinical.necessity import findings_warning
+from tpi_cli.clinical.safety import YEAR, assess, payer_profile
 from tpi_cli.errors import InputError, RefusedError
 from tpi_cli.files import read_text_file
 from tpi_cli.lookup import require_patient, require_visit
@@ -26,6 +27,7 @@ from tpi_cli.models import (
     Addendum,
     Agent,
     Amendment,
+    HandoutGiven,
     Override,
     Patient,
     Signature,
@@ -135,6 +137,8 @@ def build_visit(
             if finding.check not in {o.check for o in overrides}:
                 overrides.append(Override(check=finding.check, reason=reason))
     warnings = [f"Overridden ({f.check}): {f.message}." for f in assessment.refusals] + assessment.warnings
+    necessity = findings_warning(patient, visit, history, payer_profile(patient, settings))
+    warnings += [necessity] if necessity else []
     visit.warnings, visit.overrides = warnings, overrides  # the visit was built here: no copy needed
     return visit
 
@@ -205,6 +209,17 @@ def add_addendum(store: Store, visit_id: str, text: str, user: str | None = None
     return updated
 
 
+def record_handout_given(store: Store, visit_id: str, lang: str, large_print: bool,
+                         user: str | None = None) -> Visit:
+    """Note on the visit that its aftercare handout was printed (the procedure note shows it)."""
+    with store.transaction():
+        visit = require_visit(store, visit_id)
+        given = HandoutGiven(at=now(), by=user or store.user(), lang=lang, large_print=large_print)
+        updated = visit.model_copy(update={"handout_given": [*visit.handout_given, given]})
+        store.replace_visit(updated, action="visit.handout")
+    return updated
+
+
 def void_visit(store: Store, visit_id: str, reason: str, user: str | None = None) -> Visit:
     """Mark a visit entered in error: it stays in the store, its audit and `visit show`, and nowhere else."""
     if not reason.strip():
@@ -251,7 +266,7 @@ def amend_visit(
             visit_id=original.id, recorded_at=original.recorded_at or now(),
             recorded_by=original.recorded_by or store.user(), earlier_overrides=original.overrides,
         )
-        kept = {"amendments", "addenda", "signed", "voided"}
+        kept = {"amendments", "addenda", "signed", "voided", "handout_given"}
         before = original.model_dump(mode="json", exclude=kept)
         after = rebuilt.model_dump(mode="json", exclude=kept)
         diff = {key: {"from": before[key], "to": after[key]} for key in after if before.get(key) != after[key]}
@@ -261,7 +276,7 @@ def amend_visit(
             diff["signed"] = {"from": original.signed.model_dump(mode="json"), "to": None}
         amendment = Amendment(at=now(), by=user or store.user(), reason=reason.strip(), changes=diff)
         amended = rebuilt.model_copy(update={"amendments": [*original.amendments, amendment],
-                                             "addenda": original.addenda})
+                                             "addenda": original.addenda, "handout_given": original.handout_given})
         store.replace_visit(amended, action="visit.amend")
     return amended
 

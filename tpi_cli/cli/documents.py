@@ -40,7 +40,12 @@ def handout(
     from tpi_cli.documents import handout as make
 
     store = open_store()
-    _written(make(store, visit_id=visit, patient_id=patient, lang=lang, large_print=large_print), output)
+    from tpi_cli.workflow import record_handout_given
+
+    document = make(store, visit_id=visit, patient_id=patient, lang=lang, large_print=large_print)
+    _written(document, output)
+    # written, then recorded: the procedure note says a handout was given only once one exists
+    record_handout_given(store, document.visit_id, lang, large_print)
     if not store.settings().get("clinic.phone"):
         console.warnings([("clinic.phone is not set, so the handout has no number to call; set it with "
                           "`tpi config set clinic.phone '(555) 010-2000'`")])
