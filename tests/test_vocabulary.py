@@ -257,14 +257,11 @@ def test_tpi_muscles_unknown_text_is_bad_input_with_suggestions(tpi):
     assert result.exit_code == 2 and "levator scapulae" in result.stderr
 
 
-def test_tpi_drugs_lists_strengths_sold_and_the_clinics_limits(tpi):
+def test_tpi_drugs_lists_strengths_sold_and_the_reference_limits(tpi):
     records = {d["name"]: d for d in json.loads(tpi("drugs", "--json").stdout)}
     assert records["bupivacaine"]["strengths"] == [0.25, 0.5, 0.75]
     assert records["bupivacaine"]["max_mg_24h"] == 400
+    assert records["procaine"]["max_mg_kg"] == 7 and "AAFP-2014" in records["procaine"]["source"]
     assert records["triamcinolone"]["strengths"] == [10, 40, 80] and "max_mg" not in records["triamcinolone"]
-    tpi("config", "set", "limits.lidocaine.max_mg", "250")
-    tpi("config", "set", "strengths.lidocaine", "4")
-    lidocaine = {d["name"]: d for d in json.loads(tpi("drugs", "--json").stdout)}["lidocaine"]
-    assert lidocaine["max_mg"] == 250 and 4 in lidocaine["strengths"]
     table = tpi("drugs")
     assert table.exit_code == 0 and "Xylocaine" in table.stdout

@@ -69,7 +69,9 @@ def drug_record(drug, settings) -> dict[str, Any]:
 
 
 def list_drugs(as_json: JsonOpt = False) -> None:
-    """List the drugs an agent may name: brands, strengths sold, reference limits (as this clinic set them).
+    """List the drugs an agent may name: brands, strengths sold and reference limits with their sources.
+
+    These are the reference values; `tpi config show` lists what this clinic changed (limits.*, strengths.*).
 
     Examples:
 
@@ -78,10 +80,9 @@ def list_drugs(as_json: JsonOpt = False) -> None:
     tpi drugs --json
     """
     from tpi_cli import vocab
-    from tpi_cli.cli.context import open_store
     from tpi_cli.settings import Settings
 
-    settings = Settings(open_store().settings())
+    settings = Settings()
     records = [drug_record(drug, settings) for drug in vocab.drugs().values()]
     if as_json:
         console.print_json(records)
