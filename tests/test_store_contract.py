@@ -95,6 +95,16 @@ def test_a_second_visit_the_same_day_is_seen_in_the_history(tpi):
     assert any("one session a day" in w for w in second["warnings"])
 
 
+def test_the_days_stored_visits_add_up_in_the_dose_check(tpi):
+    add(tpi)  # 50 kg: lidocaine plain 225 mg
+    log(tpi, "--site", "QL:left", "--agent", "lidocaine 1% 15 mL")
+    refused = log(tpi, "--site", "glute med:left", "--agent", "lidocaine 1% 8 mL", expect=1)
+    assert "local anesthetic dose" in refused.stderr and "over 2 visits" in refused.stderr
+    assert len(visits(tpi)) == 1
+    yesterday = log(tpi, "--site", "glute med:left", "--agent", "lidocaine 1% 8 mL", "--date", days_ago(1))
+    assert yesterday["id"] == "P1-V2"
+
+
 def test_sessions_per_year_count_the_stored_visits(tpi):
     add(tpi, "P1", "--payer", "medicare")
     for days in (300, 200, 100):

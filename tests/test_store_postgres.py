@@ -238,13 +238,19 @@ def test_store_copy_both_ways_is_exact(tpi, pg_store_url, tmp_path, monkeypatch)
     original = everything()
     result = tpi("store", "copy", solo, pg_store_url)
     assert result.exit_code == 0, result.stderr
-    assert "copied 2 patients, 2 visits and 1 settings" in result.stderr
+    assert "copied 2 patients, 2 visits, 1 settings and 6 audit events" in result.stderr
     monkeypatch.setenv("TPI_STORE", pg_store_url)
     assert everything() == original
+    assert tpi("audit", "verify").exit_code == 0
     back = str(tmp_path / "back")
     assert tpi("store", "copy", pg_store_url, back).exit_code == 0
     monkeypatch.setenv("TPI_STORE", back)
     assert everything() == original
+    verified = tpi("audit", "verify")
+    assert verified.exit_code == 0, verified.stdout + verified.stderr
+    trail = json.loads(tpi("audit", "--json").stdout)
+    assert [e["action"] for e in trail[:6]] == ["patient.add", "patient.add", "config.set", "visit.log", "visit.log",
+                                                 "visit.amend"]
 
 
 def test_store_copy_refuses_a_target_that_holds_records(tpi, pg_store_url, tmp_path, monkeypatch):

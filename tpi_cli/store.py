@@ -457,6 +457,23 @@ class Store:
             raise _damaged(self._main, "meta: expected one record with a whole-number schema_version")
         return version
 
+    def schema_version(self) -> int | None:
+        """The store's schema version; None when there is no store here."""
+        return self._schema_version() if self._exists(self._main) else None
+
+    def as_record(self, model: type[Any], doc: Any) -> Any:
+        """DOC as a MODEL; a stored record that is not a valid one is damage (exit 3), not bad input."""
+        from pydantic import ValidationError
+
+        try:
+            return model.model_validate(doc)
+        except ValidationError as error:
+            name = doc.get("id") if isinstance(doc, dict) else None
+            raise StoreError(
+                f"{model.__name__.lower()} record {name or '?'} in the store {self.root} is damaged "
+                f"({error.error_count()} problem(s)); it was left untouched — restore it from a backup"
+            ) from None
+
     def init(self) -> tuple[int, int]:
         """Create the store (in a new or empty folder) or check it; (schema version before, after)."""
         before = self._schema_version() if self._exists(self._main) else 0
@@ -800,6 +817,18 @@ class Store:
         head = audit.Head.of(self._events[-1]) if self._events else self._trail_end()
         self._events.extend(audit.chain(head, audit.now_text(), self.user(), writes))
         write_private_file(self._audit_pending, b"".join(audit.line(event) for event in self._events))
+
+    def adopt_trail(self, events: list[dict[str, Any]]) -> None:
+        """Start this store's empty trail with EVENTS, another store's trail verbatim (store copy).
+
+        They are pending like any events: committed with the copied records, or not at all.
+        """
+        self._require_lock()
+        if self._events or self._trail_end() != audit.Head():
+            raise StoreError(f"the store {self.root} already has an audit trail; copy into an empty store")
+        if events:
+            self._events.extend(events)
+            write_private_file(self._audit_pending, b"".join(audit.line(event) for event in self._events))
 
     def audit_disclosure(self, action: str, file_name: str, data_digest: str) -> None:
         """Record that a file of patient data left the store (an export, a PDF, a backup): after writing it."""

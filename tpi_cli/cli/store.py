@@ -49,7 +49,7 @@ def copy(
     target: Annotated[str, typer.Argument(metavar="DST", help="An empty store to copy into. " + LOCATION_HELP,
                                           show_default=False)],
 ) -> None:
-    """Copy every setting, patient and visit (with amendments) into an empty store of either kind.
+    """Copy every setting, patient, visit (with amendments) and audit event into an empty store of either kind.
 
     The copy is written in one go and read back against the source record for record.
 
@@ -61,8 +61,9 @@ def copy(
     from tpi_cli.store_copy import copy_store
 
     counts = copy_store(source, target)
-    console.info(f"copied {counts['patients']} patients, {counts['visits']} visits and {counts['settings']} "
-                 f"settings from {counts['from']} to {counts['to']}; the copy matches record for record")
+    console.info(f"copied {counts['patients']} patients, {counts['visits']} visits, {counts['settings']} settings "
+                 f"and {counts['events']} audit events from {counts['from']} to {counts['to']}; the copy matches "
+                 "record for record")
 
 
 @store_app.command("info")
