@@ -177,3 +177,11 @@ def test_protocols_are_saved_replaced_listed_and_audited(tpi):
     record = log(tpi, "--protocol", "neck", "--date", days_ago(1))
     assert record["follow_up"] == (TODAY + dt.timedelta(days=41)).isoformat()
     assert tpi("audit", "verify").exit_code == 0
+
+
+def test_store_info_says_which_kind_and_what_it_holds(tpi, store_kind):
+    add(tpi)
+    log(tpi, "--site", "QL:left", "--agent", "lidocaine 1% 2 mL")
+    info = json.loads(tpi("store", "info", "--json").stdout)
+    assert (info["kind"], info["patients"], info["visits"], info["schema_version"]) == (store_kind, 1, 1, 1)
+    assert info["audit_head"]["seq"] == 2

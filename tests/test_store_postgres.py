@@ -164,7 +164,7 @@ def test_a_read_only_role_lists_and_prints_but_cannot_write(tpi, roles, monkeypa
 # --- concurrency ----------------------------------------------------------------------------------------
 
 
-def test_concurrent_writers_of_one_patient_get_distinct_numbers_and_lose_nothing(tpi, pg_store_url, monkeypatch):
+def test_concurrent_writers_of_one_patient_get_distinct_numbers_lose_nothing_and_chain_one_trail(tpi, pg_store_url, monkeypatch):
     monkeypatch.setenv("TPI_STORE", pg_store_url)
     add_patient(tpi)
     writers = [subprocess.Popen([sys.executable, "-m", "tpi_cli", "log-visit", "--patient", "P1", *VISIT_ARGS,
@@ -178,6 +178,11 @@ def test_concurrent_writers_of_one_patient_get_distinct_numbers_and_lose_nothing
     assert sorted(v["id"] for v in stored) == ids
     # each writer queued behind the others and saw their visits: all but the first warn of a same-day session
     assert sum(any("one session a day" in w for w in v["warnings"]) for v in stored) == 5
+    # the audit chain stayed one line: every write an event, in sequence, each chaining onto the one before
+    trail = json.loads(tpi("audit", "--json").stdout)
+    assert [e["seq"] for e in trail] == list(range(1, 8))
+    assert sorted(e["record"] for e in trail if e["action"] == "visit.log") == ids
+    assert tpi("audit", "verify").exit_code == 0
 
 
 def test_amending_a_visit_another_clinician_is_changing_is_a_conflict_and_writes_nothing(
@@ -269,5 +274,6 @@ def test_store_info_names_the_kind_and_counts(tpi, pg_store_url, monkeypatch):
     add_patient(tpi)
     log_visit(tpi)
     info = json.loads(tpi("store", "info", "--json").stdout)
+    head = json.loads(tpi("audit", "--json").stdout)[-1]
     assert info == {"kind": "postgresql", "location": pg_store_url, "schema_version": 1, "patients": 1,
-                    "visits": 1, "role": "postgres"}
+                    "visits": 1, "audit_head": {"seq": 2, "hash": head["hash"]}, "role": "postgres"}

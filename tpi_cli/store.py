@@ -484,8 +484,10 @@ class Store:
 
     def info(self) -> dict[str, Any]:
         """Which store this is and how much it holds (every record checked on the way)."""
+        head = self.audit_head()
         return {"kind": self.kind, "location": self.location, "schema_version": self._schema_version(),
-                "patients": len(self.patient_records()), "visits": len(self.visit_records())}
+                "patients": len(self.patient_records()), "visits": len(self.visit_records(voided=True)),
+                "audit_head": {"seq": head.seq, "hash": head.hash} if head else None}
 
     # --- settings -------------------------------------------------------------------------------
 

@@ -256,8 +256,10 @@ class PostgresStore:
         ((version, patients, visits),) = self._rows(
             "SELECT (SELECT value FROM tpi.meta WHERE key = 'schema_version')::int, "
             "(SELECT count(*) FROM tpi.patients), (SELECT count(*) FROM tpi.visits)")
+        head = self.audit_head()
         return {"kind": self.kind, "location": self.location, "schema_version": version, "patients": patients,
-                "visits": visits, "role": self.user()}
+                "visits": visits, "audit_head": {"seq": head.seq, "hash": head.hash} if head else None,
+                "role": self.user()}
 
     def as_record(self, model: type[Any], doc: Any) -> Any:
         """DOC as a MODEL; a stored row that is not a valid record is damage (exit 3), not bad input."""
