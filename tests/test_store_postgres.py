@@ -277,3 +277,16 @@ def test_store_info_names_the_kind_and_counts(tpi, pg_store_url, monkeypatch):
     head = json.loads(tpi("audit", "--json").stdout)[-1]
     assert info == {"kind": "postgresql", "location": pg_store_url, "schema_version": 1, "patients": 1,
                     "visits": 1, "audit_head": {"seq": 2, "hash": head["hash"]}, "role": "postgres"}
+
+
+def test_both_store_kinds_offer_the_same_methods_with_the_same_parameters():
+    import inspect
+
+    from tpi_cli.store import Store
+    from tpi_cli.store_pg import PostgresStore
+
+    def interface(cls) -> dict[str, list[str]]:
+        return {name: list(inspect.signature(member).parameters) for name, member in vars(cls).items()
+                if not name.startswith("_") and callable(member)}
+
+    assert interface(Store) == interface(PostgresStore)

@@ -80,7 +80,9 @@ def info(as_json: Annotated[bool, typer.Option("--json", help="Print JSON on std
     if as_json:
         console.print_json(details)
         return
-    console.table("Store", ["", ""], [[key, str(value)] for key, value in details.items()])
+    head = details.get("audit_head")
+    shown = {**details, "audit_head": f"event {head['seq']}, hash {head['hash'][:16]}" if head else "no events yet"}
+    console.table("Store", ["", ""], [[key, str(value)] for key, value in shown.items()])
 
 
 def register(app: typer.Typer) -> None:
