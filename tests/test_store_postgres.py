@@ -233,17 +233,19 @@ def test_store_copy_both_ways_is_exact(tpi, pg_store_url, tmp_path, monkeypatch)
     add_patient(tpi, "P2")
     assert tpi("config", "set", "clinic.name", "Clínica Ñandú").exit_code == 0
     first = log_visit(tpi, "P1")
+    assert tpi("protocol", "save", "back", "-s", "QL:right", "-a", "lidocaine 1% 2 mL").exit_code == 0
     log_visit(tpi, "P2", "--date", "2026-01-05")
     assert tpi("visit", "amend", first["id"], "--reason", "side", "--site", "QL:right").exit_code == 0
+    assert tpi("visit", "void", "P2-V1", "--reason", "wrong patient").exit_code == 0
 
     def everything() -> list:
         return [json.loads(tpi(*args, "--json").stdout) for args in
-                (("patient", "list"), ("visits",), ("config", "show"))]
+                (("patient", "list"), ("visits", "--all"), ("config", "show"), ("protocol", "list"))]
 
     original = everything()
     result = tpi("store", "copy", solo, pg_store_url)
     assert result.exit_code == 0, result.stderr
-    assert "copied 2 patients, 2 visits, 1 settings and 6 audit events" in result.stderr
+    assert "copied 2 patients, 2 visits, 1 settings, 1 protocols and 8 audit events" in result.stderr
     monkeypatch.setenv("TPI_STORE", pg_store_url)
     assert everything() == original
     assert tpi("audit", "verify").exit_code == 0
@@ -254,8 +256,8 @@ def test_store_copy_both_ways_is_exact(tpi, pg_store_url, tmp_path, monkeypatch)
     verified = tpi("audit", "verify")
     assert verified.exit_code == 0, verified.stdout + verified.stderr
     trail = json.loads(tpi("audit", "--json").stdout)
-    assert [e["action"] for e in trail[:6]] == ["patient.add", "patient.add", "config.set", "visit.log", "visit.log",
-                                                 "visit.amend"]
+    assert [e["action"] for e in trail[:8]] == ["patient.add", "patient.add", "config.set", "visit.log",
+                                                 "protocol.save", "visit.log", "visit.amend", "visit.void"]
 
 
 def test_store_copy_refuses_a_target_that_holds_records(tpi, pg_store_url, tmp_path, monkeypatch):

@@ -9,7 +9,9 @@ from tpi_cli.store import Store, open_store
 
 
 def copy_store(source_location: str, target_location: str) -> dict[str, Any]:
-    """Copy every setting, patient, visit (with its amendments) and audit event from SOURCE into the empty TARGET.
+    """Copy every setting, protocol, patient, visit (with its amendments) and audit event from SOURCE into TARGET.
+
+    TARGET must be empty.
 
     All of it is written in one transaction of the target, then read back and compared with the
     source record for record: a copy that differs is reported, never passed off as exact.
@@ -27,7 +29,7 @@ def copy_store(source_location: str, target_location: str) -> dict[str, Any]:
             f"DST: {target.location} already holds records; copy into an empty store (a new folder, or a new "
             "database after `tpi store init`)"
         )
-    namespace, settings = source.namespace(), source.settings()
+    namespace, settings, protocols = source.namespace(), source.settings(), source.protocols()
     patients, visits = source.patient_records(), source.visit_records(voided=True)
     events = _trail(source)
     with target.transaction():
@@ -37,12 +39,14 @@ def copy_store(source_location: str, target_location: str) -> dict[str, Any]:
         target.set_namespace(namespace)
         for key, value in settings.items():
             target.set_setting(key, value)
+        for doc in protocols:
+            target.save_protocol(doc)
         # validating each record on the way proves the source undamaged (a damaged one stops the copy)
         target.write_batch([source.as_record(Patient, doc) for doc in patients],
                            [source.as_record(Visit, doc) for doc in visits])
-    _check_same(target, namespace, settings, patients, visits)
+    _check_same(target, namespace, settings, protocols, patients, visits)
     return {"from": source.location, "to": target.location, "settings": len(settings), "patients": len(patients),
-            "visits": len(visits), "events": len(events)}
+            "visits": len(visits), "protocols": len(protocols), "events": len(events)}
 
 
 def _trail(source: Store) -> list[dict[str, Any]]:
@@ -55,14 +59,15 @@ def _trail(source: Store) -> list[dict[str, Any]]:
     return events
 
 
-def _check_same(target: Store, namespace: str, settings: dict[str, Any], patients: list[dict[str, Any]],
-                visits: list[dict[str, Any]]) -> None:
+def _check_same(target: Store, namespace: str, settings: dict[str, Any], protocols: list[dict[str, Any]],
+                patients: list[dict[str, Any]], visits: list[dict[str, Any]]) -> None:
     def by_id(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return sorted(records, key=lambda record: record["id"])
 
     for what, differs in (
         ("identifier namespace", namespace != target.namespace()),
         ("settings", settings != target.settings()),
+        ("protocols", protocols != target.protocols()),
         ("patients", by_id(patients) != by_id(target.patient_records())),
         ("visits", by_id(visits) != by_id(target.visit_records(voided=True))),
     ):

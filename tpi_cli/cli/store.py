@@ -49,7 +49,7 @@ def copy(
     target: Annotated[str, typer.Argument(metavar="DST", help="An empty store to copy into. " + LOCATION_HELP,
                                           show_default=False)],
 ) -> None:
-    """Copy every setting, patient, visit (with amendments) and audit event into an empty store of either kind.
+    """Copy every setting, protocol, patient, visit (with amendments) and audit event into an empty store.
 
     The copy is written in one go and read back against the source record for record.
 
@@ -61,8 +61,8 @@ def copy(
     from tpi_cli.store_copy import copy_store
 
     counts = copy_store(source, target)
-    console.info(f"copied {counts['patients']} patients, {counts['visits']} visits, {counts['settings']} settings "
-                 f"and {counts['events']} audit events from {counts['from']} to {counts['to']}; the copy matches "
+    console.info(f"copied {counts['patients']} patients, {counts['visits']} visits, {counts['settings']} settings, "
+                 f"{counts['protocols']} protocols and {counts['events']} audit events from {counts['from']} to {counts['to']}; the copy matches "
                  "record for record")
 
 
