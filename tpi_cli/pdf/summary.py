@@ -10,6 +10,7 @@ from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 from tpi_cli import vocab
 from tpi_cli.clinical.coding import CPT_WORDING, suggest_cpt
 from tpi_cli.clinical.doses import anesthetic_doses, combined_fraction, reference_limit, steroid_mpe
+from tpi_cli.clinical.hcpcs import steroid_lines
 from tpi_cli.clinical.outcomes import immpact_category, percent_change
 from tpi_cli.clinical.safety import payer_profile
 from tpi_cli.models import Patient, Visit
@@ -62,6 +63,50 @@ def _facts(rows: list[tuple[str, str]], styles: Styles) -> Table:
     return table
 
 
+def _labelled(rows: list[tuple[str, str]], styles: Styles) -> list:
+    """Label: value paragraphs that flow onto the next page (a table row cannot split, a paragraph can)."""
+    return [paragraph(f"<b>{text(label)}:</b> {value}", styles.body) for label, value in rows]
+
+
+def _anticoagulant(visit: Visit) -> str:
+    if visit.anticoagulant is None and visit.anticoagulant_last_dose is None and visit.inr is None:
+        return "not recorded at this visit"
+    parts = [text(visit.anticoagulant or "drug not named"),
+             f"last dose {text(visit.anticoagulant_last_dose)}" if visit.anticoagulant_last_dose else
+             "last dose not recorded",
+             f"INR {visit.inr:g}" if visit.inr is not None else "INR not recorded"]
+    return " · ".join(parts)
+
+
+def _status(visit: Visit, styles: Styles) -> list:
+    """The marks a reader must see first: voided, amended, signed or not."""
+    marks = []
+    if visit.voided is not None:
+        marks.append(f"<b>VOIDED</b> {visit.voided.at:%Y-%m-%d %H:%M} UTC by {text(visit.voided.by)}: "
+                     f"{text(visit.voided.reason)}. Entered in error: not a record of care.")
+    if visit.amendments:
+        last = visit.amendments[-1]
+        marks.append(f"<b>AMENDED</b> {len(visit.amendments)} time{'s' if len(visit.amendments) != 1 else ''}, "
+                     f"last {last.at:%Y-%m-%d %H:%M} UTC by {text(last.by)} (see Amendments).")
+    marks.append(f"<b>Signed</b> by {text(visit.signed.name)} {visit.signed.at:%Y-%m-%d %H:%M} UTC."
+                 if visit.signed is not None else "<b>NOT SIGNED</b>: this note awaits the clinician's signature.")
+    style = styles.warning if visit.voided or visit.amendments or visit.signed is None else styles.body
+    return [paragraph(" ".join(marks), style)]
+
+
+def _addenda_and_signature(visit: Visit, styles: Styles) -> list:
+    story = [_heading("Addenda", styles)]
+    story += [paragraph(f"<b>{a.at:%Y-%m-%d %H:%M} UTC, {text(a.by)}:</b> {text(a.text)}", styles.body)
+              for a in visit.addenda] or [paragraph("None.", styles.body)]
+    story.append(_heading("Signature", styles))
+    if visit.signed is not None:
+        story.append(paragraph(f"Electronically signed by <b>{text(visit.signed.name)}</b> (user "
+                               f"{text(visit.signed.by)}) on {visit.signed.at:%Y-%m-%d at %H:%M} UTC.", styles.body))
+    else:
+        story.append(paragraph("Not signed.", styles.warning))
+    return story
+
+
 def _agents_table(patient: Patient, visit: Visit, settings: Settings, styles: Styles) -> list:
     rows = [["Drug", "Concentration", "Volume", "Dose", "% of reference limit", "MPE"]]
     for agent in visit.agents:
@@ -92,8 +137,12 @@ def build_visit_summary(patient: Patient, visit: Visit, history: list[Visit], se
     page = Page(clinic=clinic.name or "Trigger point injection record", clinic_lines=clinic.contact_line,
                 patient_line=patient_line(patient, visit.date), footer="", page_label="Page {page} of {pages}",
                 size=styles.body.fontSize)
-    story: list = [paragraph("Trigger Point Injection — Procedure Note", styles.title)]
+    dry = not visit.agents
+    story: list = [paragraph("Dry Needling — Procedure Note" if dry else "Trigger Point Injection — Procedure Note",
+                             styles.title)]
+    story += _status(visit, styles)
 
+    clock = visit.procedure_time.strftime("%H:%M") if visit.procedure_time else "time not recorded"
     risks = [name for name, on in (("anticoagulated", patient.anticoagulated), ("diabetic", patient.diabetic),
                                    ("pregnant", patient.pregnant)) if on]
     story.append(_facts([
@@ -102,8 +151,9 @@ def build_visit_summary(patient: Patient, visit: Visit, history: list[Visit], se
         ("Weight", _weight_text(visit, patient)),
         ("Allergies", text(", ".join(patient.allergies)) or "none recorded"),
         ("Risks", ", ".join(risks) or "none recorded"),
+        ("Anticoagulant", _anticoagulant(visit)),
         ("Payer profile", text(payer_profile(patient, settings))),
-        ("Date · clinician", f"{long_date(visit.date)} · {text(visit.clinician or 'not recorded')}"),
+        ("Date · time · clinician", f"{long_date(visit.date)} · {clock} · {text(visit.clinician or 'not recorded')}"),
         ("Visit ID", text(visit.id)),
     ], styles))
 
@@ -114,7 +164,13 @@ def build_visit_summary(patient: Patient, visit: Visit, history: list[Visit], se
                           [1.0 * inch, WIDTH - 1.0 * inch], styles))
     else:
         story.append(paragraph("No diagnosis recorded.", styles.warning))
-    story.append(paragraph(f"<b>Consent:</b> {text(visit.consent or 'not documented')}", styles.body))
+    story.append(_heading("Medical necessity and consent", styles))
+    story += _labelled([
+        ("Trigger-point findings", text(", ".join(visit.findings)) if visit.findings else "not recorded"),
+        ("Conservative care tried", text(visit.conservative_care or "not recorded")),
+        ("Consent", text(visit.consent or "not documented")),
+        ("Risks discussed", text(visit.risks_discussed or "not recorded")),
+    ], styles)
 
     story.append(_heading("Sites", styles))
     drawing, legend = body_map(visit.sites, width=3.1 * inch, height=2.9 * inch)
@@ -134,7 +190,7 @@ def build_visit_summary(patient: Patient, visit: Visit, history: list[Visit], se
     else:
         story.append(paragraph("No injectate: dry needling.", styles.body))
 
-    story.append(_heading("Technique and response", styles))
+    story.append(_heading("Procedure", styles))
     pct = percent_change(visit.pain_before, visit.pain_after)
     change = visit.pain_after - visit.pain_before
     pain = f"{visit.pain_before} → {visit.pain_after} on the 0-10 numeric rating scale ({change:+d} points"
@@ -142,18 +198,32 @@ def build_visit_summary(patient: Patient, visit: Visit, history: list[Visit], se
     relief = (f"{visit.prior_relief.pct}% for {visit.prior_relief.weeks} weeks" if visit.prior_relief
               else "not recorded")
     scores = ", ".join(f"{s.scale} {s.score:g}" for s in visit.functional_scores) or "not recorded"
-    story.append(_facts([
+    handouts = "; ".join(f"{g.at:%Y-%m-%d %H:%M} UTC ({g.lang}{', large print' if g.large_print else ''})"
+                         for g in visit.handout_given) or "not recorded"
+    story += _labelled([
+        ("Time-out", _yes_no(visit.time_out, "done", "not done")),
+        ("Skin prep", text(visit.skin_prep or "not recorded")),
         ("Needle", text(visit.needle or "not recorded")),
         ("Guidance", "ultrasound" if visit.ultrasound else "landmark (no ultrasound)"),
+        ("Aspiration", _yes_no(visit.aspiration, "aspirated before each injection, no blood", "not done")),
         ("Twitch response", _yes_no(visit.twitch, "local twitch response seen", "none seen")),
+        ("Blood loss", text(visit.blood_loss or "not recorded")),
+        ("Complications", text("; ".join(visit.complications) or "none recorded")),
+        ("Tolerance", text(visit.tolerance or "not recorded")),
         ("Pain before → after", pain),
+        ("Post-procedure check", text(visit.observation or "not recorded")),
+        ("Disposition", text(visit.disposition or "not recorded")),
+        ("Aftercare handout", handouts),
+        ("Follow-up", long_date(visit.follow_up) if visit.follow_up else "not set"),
         ("Previous injection", f"relief {text(relief)}"),
         ("Function", text(scores)),
         ("Home exercise / rehab", _yes_no(visit.home_exercise, "takes part", "does not take part")),
-        ("Complications", text(", ".join(visit.complications) or "none recorded")),
-        ("Follow-up", long_date(visit.follow_up) if visit.follow_up else "not set"),
-        ("Notes", text(visit.notes or "—")),
-    ], styles))
+    ], styles)
+    if visit.observation is None and any(vocab.muscles()[site.muscle].pneumothorax for site in visit.sites):
+        story.append(paragraph("Chest-wall, neck or upper-back sites: no post-procedure check (breathing, breath "
+                               "sounds) recorded.", styles.warning))
+    story.append(_heading("Notes", styles))
+    story.append(paragraph(text(visit.notes or "—"), styles.body))
 
     story.append(_heading("Billing (CPT)", styles))
     rule = suggest_cpt(visit.sites, visit.agents, visit.ultrasound).rule
@@ -161,6 +231,18 @@ def build_visit_summary(patient: Patient, visit: Visit, history: list[Visit], se
                       [1.0 * inch, WIDTH - 1.0 * inch], styles))
     story.append(paragraph(f"Rule: {text(rule)}. One 20552/20553 per day; left and right of a muscle count as two.",
                            styles.small))
+    hcpcs = steroid_lines(visit.agents, visit.steroid_vial_ml)
+    if hcpcs:
+        rows = [["HCPCS", "Units", "For"]]
+        for line in hcpcs:
+            code = f"{line.code}-{line.modifier}" if line.modifier else line.code
+            what = (f"{line.wasted_mg:g} mg {line.drug} discarded from the single-dose vial" if line.modifier == "JW"
+                    else f"{line.mg:g} mg {line.drug}" + (", none discarded" if line.modifier == "JZ" else ""))
+            rows.append([code, str(line.units), what])
+        story.append(grid(rows, [1.0 * inch, 0.6 * inch, WIDTH - 1.6 * inch], styles))
+        if visit.steroid_vial_ml is None:
+            story.append(paragraph("JW/JZ: vial size not recorded.", styles.small))
+        story.append(paragraph("J-codes per clinical-reference §3 (to be checked with the payer).", styles.small))
 
     story.append(_heading("Safety checks", styles))
     if visit.overrides:
@@ -177,18 +259,19 @@ def build_visit_summary(patient: Patient, visit: Visit, history: list[Visit], se
 
     story.append(_heading("Amendments", styles))
     if visit.amendments:
-        rows = [["When (UTC)", "By", "Reason", "Changed"]]
+        # paragraphs, not table rows: a long change (a 20,000-character note) flows onto the next page
         for amendment in visit.amendments:
-            rows.append([amendment.at.strftime("%Y-%m-%d %H:%M"), amendment.by, amendment.reason,
-                         "; ".join(f"{key}: {_short(change.get('from'))} → {_short(change.get('to'))}"
-                                   for key, change in amendment.changes.items())])
-        story.append(grid(rows, [1.1 * inch, 0.8 * inch, 1.6 * inch, 3.5 * inch], styles))
+            story.append(paragraph(f"<b>{amendment.at:%Y-%m-%d %H:%M} UTC, {text(amendment.by)}:</b> "
+                                   f"{text(amendment.reason)}", styles.body))
+            story += [paragraph(f"{text(key)}: {text(_short(change.get('from')))} → {text(_short(change.get('to')))}",
+                                styles.bullet, bulletText="–") for key, change in amendment.changes.items()]
     else:
         story.append(paragraph("None: this is the record as first logged.", styles.body))
     recorded = visit.recorded_at.strftime("%Y-%m-%d %H:%M UTC") if visit.recorded_at else "unknown"
     story += [Spacer(1, 6), paragraph(f"Logged {recorded} by {text(visit.recorded_by or 'unknown')} with tpi. "
                                       "Dose limits are reference limits, not evidence-based maxima (ASRA 2020).",
                                       styles.small)]
+    story += _addenda_and_signature(visit, styles)
     story.insert(story.index(side_by_side) + 1, paragraph(text(" · ".join(legend)), styles.small))
     return render(story, page, styles, title=f"Procedure note {visit.id}", author=clinic.name,
                   subject=f"Trigger point injection, {visit.date.isoformat()}")
