@@ -29,6 +29,7 @@ from tpi_cli.clinical.doses import (
 from tpi_cli.errors import InputError
 from tpi_cli.models import Patient, Visit, side_pairs
 from tpi_cli.settings import Settings
+from tpi_cli.vocab.codes import ICD10_CM_START
 
 YEAR = dt.timedelta(days=365)
 ADULT_AGE = 18  # clinical-reference.md §4 and §9: a patient under 18 needs a recorded weight
@@ -433,8 +434,14 @@ def check_documentation(visit: Visit) -> Assessment:
     result = Assessment()
     if visit.consent is None:
         result.warnings.append("Consent not documented.")
-    if "M79.1" in visit.diagnoses:
-        result.warnings.append("M79.1 is not billable since FY2023; use M79.10, M79.11, M79.12 or M79.18.")
+    if not visit.diagnoses:
+        result.warnings.append(
+            "No diagnosis (ICD-10-CM) recorded: the claim and the LCD-2024 billing article need the indication."
+        )
+    elif visit.date < ICD10_CM_START:
+        result.warnings.append(
+            f"Visit dated before {ICD10_CM_START.isoformat()}, when ICD-10-CM took effect: its codes were not checked."
+        )
     return result
 
 
@@ -444,6 +451,10 @@ def assess(patient: Patient, visit: Visit, history: Sequence[Visit], settings: S
     HISTORY: the patient's other visits (at least those of the trailing year); voided ones count for nothing.
     """
     check_strengths(visit, settings)
+    if visit.diagnoses:
+        from tpi_cli.clinical.diagnoses import check_diagnoses
+
+        check_diagnoses(list(visit.diagnoses), visit.date)
     combined = Assessment()
     history = counted(history)
     recent = _in_trailing_year(history, visit.date)
