@@ -37,6 +37,8 @@ def is_responder(before: int, after: int) -> bool | None:
 def immpact_category(reduction_pct: float | None) -> str:
     if reduction_pct is None:
         return "not defined (baseline 0)"
+    if reduction_pct < 0:
+        return "worse"
     if reduction_pct >= 50:
         return "substantial (≥ 50%)"
     if reduction_pct >= 30:
@@ -44,6 +46,93 @@ def immpact_category(reduction_pct: float | None) -> str:
     if reduction_pct >= 10:
         return "minimal (10-30%)"
     return "no meaningful change (< 10%)"
+
+
+def pain_change_category(before: int, after: int) -> str:
+    """IMMPACT category of a pain change; a rise is "worse" (never "no meaningful change"), also from 0."""
+    if after > before:
+        return "worse"
+    return immpact_category(None if before == 0 else (before - after) / before * 100)
+
+
+def immediate_response(visit: Visit) -> str:
+    """The 5-15-minute change: mostly the anesthetic, reported as immediate response, not relief (§9)."""
+    pct = percent_change(visit.pain_before, visit.pain_after)
+    change = f"{visit.pain_before} → {visit.pain_after}"
+    share = f", {pct:+.0f}%" if pct is not None else ""
+    return f"immediate response {change}{share} ({pain_change_category(visit.pain_before, visit.pain_after)})"
+
+
+class Scale(NamedTuple):
+    minimal_change: float  # smallest important change (clinical-reference.md §7 and §9)
+    higher_is_better: bool
+
+
+# NDI 7.5 of 50; ODI 10 of 100; PSFS 2, higher better; LEFS 9 of 80, higher better (clinical-reference.md §9).
+FUNCTION_SCALE_CHANGE: dict[str, Scale] = {
+    "NDI": Scale(7.5, False), "ODI": Scale(10, False), "PSFS": Scale(2, True), "LEFS": Scale(9, True),
+}
+
+
+class FunctionChange(NamedTuple):
+    scale: str
+    first: float
+    last: float
+    verdict: str  # improved | worse | no meaningful change | cannot judge
+    detail: str
+
+
+def function_change(scale: str, first: float, last: float, minimal_change: float | None = None,
+                    higher_is_better: bool | None = None) -> FunctionChange:
+    """Function from the series' baseline FIRST to the latest LAST, judged against the scale's smallest
+    important change and direction. A scale tpi does not know needs both given, else "cannot judge"."""
+    known = FUNCTION_SCALE_CHANGE.get(scale.upper())
+    mic = minimal_change if minimal_change is not None else (known.minimal_change if known else None)
+    better_up = higher_is_better if higher_is_better is not None else (known.higher_is_better if known else None)
+    if mic is None or better_up is None:
+        return FunctionChange(scale, first, last, "cannot judge",
+                              f"{scale} {first:g} → {last:g}: tpi does not know this scale's direction and smallest "
+                              "important change")
+    gain = (last - first) if better_up else (first - last)
+    if gain >= mic:
+        verdict = "improved"
+    elif -gain >= mic:
+        verdict = "worse"
+    else:
+        verdict = "no meaningful change"
+    direction = "higher" if better_up else "lower"
+    return FunctionChange(scale, first, last, verdict,
+                          f"{scale} {first:g} → {last:g} ({last - first:+g}; {direction} is better, smallest "
+                          f"important change {mic:g}): {verdict}")
+
+
+class IndexRelief(NamedTuple):
+    """Sustained relief as payers mean it: pain before a later visit against the index pain (§9)."""
+
+    index_date: dt.date
+    index_pain: int
+    measured_date: dt.date
+    measured_pain: int
+
+    @property
+    def relief_pct(self) -> float | None:
+        """Relief against the index pain; None when the index pain is 0 (undefined, and said so)."""
+        pct = percent_change(self.index_pain, self.measured_pain)
+        return None if pct is None else -pct
+
+    def text(self) -> str:
+        pct = self.relief_pct
+        relief = f"{pct:.0f}% relief" if pct is not None else "relief not defined (index pain 0)"
+        return (f"{relief}: pain {self.measured_pain} before the visit of {self.measured_date.isoformat()} "
+                f"against index pain {self.index_pain} before the first injection on {self.index_date.isoformat()}")
+
+
+def index_relief(ascending: Sequence[Visit]) -> list[IndexRelief]:
+    """For each visit after the first, its pain before the injection against the index pain (first visit's)."""
+    if not ascending:
+        return []
+    first = ascending[0]
+    return [IndexRelief(first.date, first.pain_before, v.date, v.pain_before) for v in ascending[1:]]
 
 
 class Responders(NamedTuple):
