@@ -253,8 +253,7 @@ def earlier_visit(days_before: int, site="QL:left") -> Visit:
 
 @pytest.mark.parametrize(
     ("payer", "previous_sessions", "warns"),
-    [("medicare", 2, False), ("medicare", 3, True), ("commercial", 3, False), ("commercial", 4, True),
-     ("none", 10, False)],
+    [("medicare", 2, False), ("medicare", 3, True), ("commercial", 10, False), ("none", 10, False)],
 )
 def test_sessions_per_rolling_year(payer, previous_sessions, warns):
     history = [earlier_visit(300 - 25 * i, "glute med:left") for i in range(previous_sessions)]
@@ -264,8 +263,7 @@ def test_sessions_per_rolling_year(payer, previous_sessions, warns):
 
 @pytest.mark.parametrize(
     ("payer", "days", "warns"),
-    [("medicare", 41, True), ("medicare", 42, False), ("commercial", 59, True), ("commercial", 60, False),
-     ("none", 1, False)],
+    [("medicare", 41, True), ("medicare", 42, False), ("commercial", 1, False), ("none", 1, False)],
 )
 def test_same_muscle_and_side_sooner_than_the_interval(payer, days, warns):
     result = check(patient(payer=payer), visit("lidocaine 1% 2 mL"), [earlier_visit(days)])
@@ -298,17 +296,62 @@ def test_repeat_injection_needs_documented_relief(payer, relief, message):
         assert warned(result, message)
 
 
-@pytest.mark.parametrize(("payer", "warns"), [("medicare", True), ("commercial", False), ("none", False)])
+@pytest.mark.parametrize(("payer", "warns"), [("medicare", True), ("commercial", True), ("none", False)])
 def test_repeat_injection_without_home_exercise(payer, warns):
     v = visit("lidocaine 1% 2 mL", prior_relief={"pct": 60, "weeks": 8}, home_exercise=False)
     assert warned(check(patient(payer=payer), v, [earlier_visit(70)]), "home exercise") == warns
 
 
 @pytest.mark.parametrize(("payer", "warns"), [("medicare", True), ("commercial", False), ("none", False)])
-def test_ultrasound_and_dry_needling_coverage(payer, warns):
+def test_ultrasound_coverage(payer, warns):
     assert warned(check(patient(payer=payer), visit("lidocaine 1% 2 mL", ultrasound=True)),
                   "does not cover ultrasound") == warns
-    assert warned(check(patient(payer=payer), visit()), "does not cover dry needling") == warns
+
+
+@pytest.mark.parametrize(
+    ("payer", "dx", "warning"),
+    [("medicare", [], "only for chronic low back pain"), ("medicare", ["M54.50"], None),
+     ("commercial", ["M54.50"], "does not cover dry needling"), ("none", [], None)],
+)
+def test_dry_needling_coverage(payer, dx, warning):
+    result = check(patient(payer=payer), visit(diagnoses=dx))
+    assert warned(result, "dry needling") == (warning is not None)
+    if warning:
+        assert warned(result, warning)
+
+
+@pytest.mark.parametrize(("earlier", "warns"), [(11, False), (12, True)])
+def test_medicare_dry_needling_for_low_back_pain_counts_12_visits_in_90_days(earlier, warns):
+    history = [visit(sites=("QL:left",), day=DAY - dt.timedelta(days=1 + 7 * i), diagnoses=["M54.50"])
+               for i in range(earlier)]
+    result = check(patient(payer="medicare"), visit(diagnoses=["M54.50"]), history)
+    assert warned(result, "NCD 30.3.3 covers 12 in 90 days") == warns
+
+
+@pytest.mark.parametrize(("earlier", "warns"), [(19, False), (20, True)])
+def test_medicare_dry_needling_is_at_most_20_a_year(earlier, warns):
+    history = [visit(day=DAY - dt.timedelta(days=100 + 12 * i), diagnoses=["M54.50"]) for i in range(earlier)]
+    result = check(patient(payer="medicare"), visit(diagnoses=["M54.50"]), history)
+    assert warned(result, "at most 20 a year") == warns
+
+
+def test_commercial_does_not_cover_saline():
+    assert warned(check(patient(payer="commercial"), visit("saline 2 mL")), "saline-only")
+    assert not warned(check(patient(payer="medicare"), visit("saline 2 mL")), "saline-only")
+
+
+@pytest.mark.parametrize(("days", "warns"), [(59, True), (60, False)])
+def test_commercial_counts_two_months_between_sessions_in_a_body_region(days, warns):
+    other_muscle_same_region = earlier_visit(days, "lumbar multifidus:right")
+    result = check(patient(payer="commercial"), visit("lidocaine 1% 2 mL"), [other_muscle_same_region])
+    assert warned(result, "between sessions in a body region") == warns
+
+
+@pytest.mark.parametrize(("earlier", "warns"), [(3, False), (4, True)])
+def test_commercial_allows_4_sessions_per_body_region_a_year(earlier, warns):
+    history = [earlier_visit(70 + 70 * i) for i in range(earlier)]
+    assert warned(check(patient(payer="commercial"), visit("lidocaine 1% 2 mL"), history),
+                  "per body region a year") == warns
 
 
 @pytest.mark.parametrize(("payer", "warns"), [("medicare", True), ("commercial", False), ("none", False)])

@@ -109,15 +109,20 @@ def _settings() -> list[Setting]:
 # Payer profiles (clinical-reference.md §2). medicare: LCD-2024 [V]; commercial: eviCore CMM-202 [V
 # summary]; none: no payer rules. 0 means "no limit" for counts and intervals.
 PAYER_PROFILES: dict[str, dict[str, Any]] = {
+    # LCD-2024 (L34211, billing article A59553); dry needling: CMS NCD 30.3.3 (chronic low back pain only)
     "medicare": {"sessions_per_year": 3, "same_site_days": 42, "min_relief_pct": 50, "min_relief_weeks": 6,
                  "requires_home_exercise": True, "covers_ultrasound": False, "covers_dry_needling": False,
-                 "single_region": True},
-    "commercial": {"sessions_per_year": 4, "same_site_days": 60, "min_relief_pct": 50, "min_relief_weeks": 6,
-                   "requires_home_exercise": False, "covers_ultrasound": True, "covers_dry_needling": True,
-                   "single_region": False},
+                 "single_region": True, "region_interval_days": 0, "sessions_per_region_per_year": 0,
+                 "covers_saline": True, "dry_needling_lbp_visits_90_days": 12, "dry_needling_visits_per_year": 20},
+    # eviCore CMM-202: sessions counted per body region; saline and dry needling excluded
+    "commercial": {"sessions_per_year": 0, "same_site_days": 0, "min_relief_pct": 50, "min_relief_weeks": 6,
+                   "requires_home_exercise": True, "covers_ultrasound": True, "covers_dry_needling": False,
+                   "single_region": False, "region_interval_days": 60, "sessions_per_region_per_year": 4,
+                   "covers_saline": False, "dry_needling_lbp_visits_90_days": 0, "dry_needling_visits_per_year": 0},
     "none": {"sessions_per_year": 0, "same_site_days": 0, "min_relief_pct": 0, "min_relief_weeks": 0,
              "requires_home_exercise": False, "covers_ultrasound": True, "covers_dry_needling": True,
-             "single_region": False},
+             "single_region": False, "region_interval_days": 0, "sessions_per_region_per_year": 0,
+             "covers_saline": True, "dry_needling_lbp_visits_90_days": 0, "dry_needling_visits_per_year": 0},
 }
 
 _PAYER_HELP = {
@@ -129,6 +134,11 @@ _PAYER_HELP = {
     "covers_ultrasound": "the payer pays for ultrasound guidance (76942)",
     "covers_dry_needling": "the payer pays for dry needling (20560/20561)",
     "single_region": "the payer pays for one anatomical region per session",
+    "region_interval_days": "days between sessions in one body region (0: no limit)",
+    "sessions_per_region_per_year": "sessions per body region per rolling 365 days (0: no limit)",
+    "covers_saline": "the payer pays for saline-only injections",
+    "dry_needling_lbp_visits_90_days": "dry needling for chronic low back pain: visits in 90 days (0: not covered)",
+    "dry_needling_visits_per_year": "dry needling for chronic low back pain: visits a year",
 }
 
 

@@ -412,15 +412,65 @@ def check_payer(patient: Patient, visit: Visit, recent: Sequence[Visit], setting
 
     if visit.ultrasound and not rules["covers_ultrasound"]:
         result.warnings.append(f"{name} does not cover ultrasound guidance (76942; called investigational).")
-    if not visit.agents and not rules["covers_dry_needling"]:
-        result.warnings.append(f"{name} does not cover dry needling (20560/20561).")
+    if not visit.agents:
+        result.warnings += _dry_needling(name, profile, rules, visit, recent)
+    elif all(a.drug == "saline" for a in visit.agents) and not rules["covers_saline"]:
+        result.warnings.append(f"{name} does not cover saline-only injections (eviCore CMM-202 excludes them).")
     regions = sorted({vocab.muscles()[s.muscle].region for s in visit.sites})
     if rules["single_region"] and len(regions) > 1:
         result.warnings.append(
-            f"{name}: {len(regions)} anatomical regions in one session ({', '.join(regions)}); the payer "
-            "does not cover injections into several regions in one session."
+            f"{name}: {len(regions)} anatomical regions in one session ({', '.join(regions)}); the LCD-2024 "
+            "billing article does not cover injections into several regions in one session."
         )
+    result.warnings += _per_region(name, rules, visit, recent, regions)
     return result
+
+
+# NCD 30.3.3 covers dry needling for chronic (≥ 12 weeks) nonspecific low back pain.
+LOW_BACK_PAIN_CODES = ("M54.5", "M54.50", "M54.51", "M54.59")
+
+
+def _dry_needling(name: str, profile: str, rules, visit: Visit, recent: Sequence[Visit]) -> list[str]:
+    if rules["covers_dry_needling"]:
+        return []
+    per_90, per_year = rules["dry_needling_lbp_visits_90_days"], rules["dry_needling_visits_per_year"]
+    source = "LCD-2024" if profile == "medicare" else "eviCore CMM-202"
+    if not per_90:
+        return [f"{name} does not cover dry needling (20560/20561; {source})."]
+    if not any(code in LOW_BACK_PAIN_CODES for code in visit.diagnoses):
+        return [(f"{name}: dry needling is not covered as a trigger point injection ({source}); CMS NCD 30.3.3 "
+                 "covers it (20560/20561) only for chronic low back pain (≥ 12 weeks, nonspecific).")]
+    dry = [v for v in recent if not v.agents] + [visit]
+    in_90 = len({v.date for v in dry if (visit.date - v.date).days < 90})
+    in_year = len({v.date for v in dry})
+    found = []
+    if in_90 > per_90:
+        found.append(f"{name}: dry needling visit {in_90} in 90 days; NCD 30.3.3 covers {per_90} in 90 days, "
+                     "8 more only with documented improvement.")
+    if in_year > per_year:
+        found.append(f"{name}: dry needling visit {in_year} in 365 days; NCD 30.3.3 covers at most {per_year} a year.")
+    return found
+
+
+def _per_region(name: str, rules, visit: Visit, recent: Sequence[Visit], regions: list[str]) -> list[str]:
+    """Sessions counted per body region (eviCore CMM-202): the interval and the yearly count."""
+    interval, per_year = rules["region_interval_days"], rules["sessions_per_region_per_year"]
+    found = []
+    for region in regions:
+        days = {v.date for v in recent if v.date != visit.date
+                and any(vocab.muscles()[s.muscle].region == region for s in v.sites)}
+        if interval and days:
+            last = max(days)
+            gap = (visit.date - last).days
+            if gap < interval:
+                found.append(f"{name}: another session in the {region} region {gap} days ago ({last.isoformat()}); "
+                             f"the profile wants at least {interval} days between sessions in a body region "
+                             "(eviCore CMM-202).")
+        if per_year and len(days) + 1 > per_year:
+            found.append(f"{name}: {len(days) + 1} sessions in the {region} region in the 365 days to "
+                         f"{visit.date.isoformat()}; the profile allows {per_year} per body region a year "
+                         "(eviCore CMM-202).")
+    return found
 
 
 def relief_against_bar(pct: int, weeks: int, bar_pct: int, bar_weeks: int) -> str:
