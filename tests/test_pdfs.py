@@ -193,7 +193,9 @@ def test_progress_review_shows_trend_responders_and_payer_criteria(tpi, tmp_path
     assert "risen +4.0 points" in " ".join(text.split()) and "13% below the previous baseline" in text
     assert "relief 60% (≥ 50%) for 7 weeks (≥ 6)" in text
     assert "3 of 3 allowed" in text
-    assert "Pain 0-10" in text and "before injection" in text
+    assert "Pain (0-10 numeric rating scale)" in text and "Visit date" in text and "before injection" in text
+    # the reported 60% is contradicted by the data: 7 before the March injection, 6 before May's (14%)
+    assert "contradicts the reported relief" in " ".join(text.split())
     assert "quadratus lumborum" in text
 
 

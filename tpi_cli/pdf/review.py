@@ -69,14 +69,18 @@ def pain_chart(visits: list[Visit], width: float = WIDTH, height: float = 2.1 * 
     plot.xValueAxis.valueMin, plot.xValueAxis.valueMax = low, high
     span = max(high - low, 1)
     plot.xValueAxis.valueSteps = sorted({low + round(span * i / 5) for i in range(6)})
-    plot.xValueAxis.labelTextFormat = lambda value: f"{dt.date.fromordinal(int(value)):%b %y}"
+    # a tick says its day and year: "Nov 2 2026" is never read as a day of the month or a year '26
+    plot.xValueAxis.labelTextFormat = lambda value: dt.date.fromordinal(int(value)).strftime("%b %-d %Y")
     plot.yValueAxis.valueMin, plot.yValueAxis.valueMax, plot.yValueAxis.valueStep = 0, 10, 2
     for axis in (plot.xValueAxis, plot.yValueAxis):
         axis.labels.fontName, axis.labels.fontSize, axis.labels.fillColor = FONT, 7, MUTED
         axis.strokeColor = RULE
     plot.yValueAxis.visibleGrid, plot.yValueAxis.gridStrokeColor = True, colors.HexColor("#e4e7eb")
     drawing.add(plot)
-    drawing.add(String(4, height - 10, "Pain 0-10", fontName=FONT_BOLD, fontSize=8, fillColor=INK))
+    drawing.add(String(4, height - 10, "Pain (0-10 numeric rating scale)", fontName=FONT_BOLD, fontSize=8,
+                       fillColor=INK))
+    drawing.add(String(34 + (width - 150) / 2, 2, "Visit date", fontName=FONT_BOLD, fontSize=8, fillColor=INK,
+                       textAnchor="middle"))
     legend = Legend()
     legend.x, legend.y = width - 105, height - 30
     legend.fontName, legend.fontSize = FONT, 8
@@ -121,13 +125,26 @@ def build_progress_review(patient: Patient, visits: list[Visit], every: list[Vis
     bar_pct, bar_weeks = rules["min_relief_pct"], rules["min_relief_weeks"]
     if bar_pct or bar_weeks:
         if relief_visit is None:
-            criteria.append(("Relief from the last injection", None, "not recorded (--prior-relief-pct/-weeks)"))
+            criteria.append(("Relief from the last injection", None, "not recorded"))
         else:
             pct, weeks = relief_visit.prior_relief.pct, relief_visit.prior_relief.weeks
             met = pct >= bar_pct and weeks >= bar_weeks
-            criteria.append(("Relief from the last injection", met,
-                             (f"{relief_against_bar(pct, weeks, bar_pct, bar_weeks)}, recorded "
-                             f"{long_date(relief_visit.date)}")))
+            detail = f"{relief_against_bar(pct, weeks, bar_pct, bar_weeks)}, reported {long_date(relief_visit.date)}"
+            # the reported relief against the data: pain before that visit vs the baseline of the one before
+            earlier = [v for v in every if v.date < relief_visit.date]
+            if earlier:
+                baseline = earlier[-1]
+                measured = percent_change(baseline.pain_before, relief_visit.pain_before)
+                detail += (f"; measured: pain {baseline.pain_before} before the injection of "
+                           f"{long_date(baseline.date)}, {relief_visit.pain_before} before the visit of "
+                           f"{long_date(relief_visit.date)}")
+                if measured is not None and -measured < bar_pct and met:
+                    met = False
+                    detail += (" — the pain is back near baseline, which contradicts the reported relief"
+                               if relief_visit.pain_before >= baseline.pain_before
+                               else f" — only {max(-measured, 0):.0f}% below baseline, which contradicts the "
+                                    "reported relief")
+            criteria.append(("Relief from the last injection", met, detail))
     if rules["requires_home_exercise"]:
         criteria.append(("Home exercise / rehab", last.home_exercise is True,
                          "takes part" if last.home_exercise else "not recorded at the latest visit"))
@@ -152,11 +169,14 @@ def build_progress_review(patient: Patient, visits: list[Visit], every: list[Vis
     mean_pct = stats.mean_pct
     summary = [f"{len(visits)} visit{'s' if len(visits) != 1 else ''} from {period}."]
     if mean_pct is not None:
-        summary.append(f"Right after injection, pain fell by {-mean_pct:.0f}% on average "
-                       f"({stats.mean_change:+.1f} points; {immpact_category(-mean_pct)}).")
+        moved = f"fell by {-mean_pct:.0f}%" if mean_pct < 0 else f"rose by {mean_pct:.0f}% (worse)" if mean_pct > 0 \
+            else "did not change"
+        summary.append(f"Immediate response (5-15 minutes after, mostly the anesthetic): pain {moved} on average "
+                       f"({stats.mean_change:+.1f} points"
+                       + (f"; {immpact_category(-mean_pct)})." if mean_pct <= 0 else ")."))
     if stats.share is not None:
-        summary.append(f"{stats.responders} of {stats.defined} visits ({stats.share:.0%}) reached ≥ 30% and "
-                       "≥ 2 points.")
+        summary.append(f"Immediate responders: {stats.responders} of {stats.defined} visits ({stats.share:.0%}) "
+                       "reached ≥ 30% and ≥ 2 points right after the injection; this is not sustained relief.")
     relief = sustained_relief([v for v in every if v.date <= until])
     in_period = {v.id for v in visits}
     relief_in_period = [r for r in relief if r.visit.id in in_period]
@@ -187,7 +207,7 @@ def build_progress_review(patient: Patient, visits: list[Visit], every: list[Vis
 
     story += [paragraph("Pain over time", styles.heading), pain_chart(visits)]
 
-    anesthetic_rows = [["Visits", "Responders (≥ 30% and ≥ 2 points)", "Mean change", "Sessions in 365 days",
+    anesthetic_rows = [["Visits", "Immediate responders (≥ 30%, ≥ 2 points)", "Mean change", "Sessions in 365 days",
                         "Steroid, 12 months"]]
     anesthetic_rows.append([
         str(stats.visits),
@@ -196,7 +216,7 @@ def build_progress_review(patient: Patient, visits: list[Visit], every: list[Vis
         f"{sessions}" + (f" of {rules['sessions_per_year']}" if rules["sessions_per_year"] else ""),
         f"{mpe_year:g} mg MPE",
     ])
-    story += [paragraph("Responders", styles.heading),
+    story += [paragraph("Immediate response (5-15 minutes after injection)", styles.heading),
               grid(anesthetic_rows, [0.6 * inch, 2.2 * inch, 1.5 * inch, 1.3 * inch, 1.4 * inch], styles)]
 
     rows = [["Date", "Sites", "CPT", "Local anesthetic (% of limit)", "MPE", "Pain", "Next pre",
@@ -222,7 +242,7 @@ def build_progress_review(patient: Patient, visits: list[Visit], every: list[Vis
         ])
     story += [paragraph("Visits", styles.heading),
               grid(rows, [0.72 * inch, 1.34 * inch, 0.46 * inch, 1.1 * inch, 0.36 * inch, 0.62 * inch, 0.42 * inch,
-                          0.56 * inch, 0.54 * inch, 0.34 * inch, 0.48 * inch], make_styles(7.2), padding=2.5)]
+                          0.56 * inch, 0.54 * inch, 0.34 * inch, 0.48 * inch], make_styles(8), padding=2.5)]
     complications = [(v.date, c) for v in visits for c in v.complications]
     if complications:
         story.append(paragraph("Complications: " + text("; ".join(f"{_short_date(d)} {c}" for d, c in complications)),
@@ -250,7 +270,7 @@ def build_progress_review(patient: Patient, visits: list[Visit], every: list[Vis
                          ", ".join(f"{_short_date(d)}: {s:g}" for d, s in points), f"{change:+g}", direction])
         story.append(grid(rows, [0.6 * inch, 0.6 * inch, 4.1 * inch, 0.7 * inch, 1.0 * inch], styles))
     else:
-        story.append(paragraph("No functional scores recorded (--function NDI=24).", styles.body))
+        story.append(paragraph("No functional scores recorded.", styles.body))
 
     story.append(paragraph(
         "Responder: ≥ 30% and ≥ 2-point reduction (Farrar 2001; IMMPACT 2008). Percent change is not defined "
