@@ -335,11 +335,14 @@ class Store:
             raise StoreError(f"cannot create the store folder {self.root}: {why(error)}") from None
 
     def _ensure_private(self) -> None:
+        """The store's folders are the owner's only: bits for others are taken away, none are ever added (a
+        store its owner made read-only stays read-only)."""
         for folder in (self.root, self._visits_dir):
             try:
                 folder.mkdir(mode=DIR_MODE, exist_ok=True)
-                if folder.stat().st_mode & 0o777 != DIR_MODE:
-                    folder.chmod(DIR_MODE)
+                folder_mode = folder.stat().st_mode & 0o777
+                if folder_mode & 0o077:
+                    folder.chmod(folder_mode & 0o700)
             except OSError as error:
                 raise StoreError(f"cannot use the store folder {folder}: {why(error)}") from None
 
@@ -611,10 +614,12 @@ class Store:
         """The visits file of PATIENT_ID as (stored records, models), each checked to be a valid visit of
         that patient with its own id; damage (exit 3) otherwise."""
         path = self._shard(patient_id)
+        if patients is None:
+            patients = self._patient_docs()  # also: a missing store is reported, not read as empty
         data = self._read(path)
         if data is None:
             return [], []
-        if patient_id not in (patients if patients is not None else self._patient_docs()):
+        if patient_id not in patients:
             raise _damaged(path, f"visits of patient {patient_id}, who is not in {self._main}")
         table = data.get("visits", {})
         keys, docs = list(table), list(table.values())
