@@ -567,6 +567,18 @@ class Store:
     def has_patient(self, patient_id: str) -> bool:
         return patient_id in self._patient_docs()
 
+    def patient_ids(self) -> list[str]:
+        """Every patient id, sorted, without checking the records (for shell completion: fast, read-only)."""
+        return sorted(self._patient_docs())
+
+    def visit_ids(self, patient_id: str) -> list[str]:
+        """PATIENT_ID's visit ids, last logged first, without checking the records (for shell completion)."""
+        docs = (self._read(self._shard(patient_id)) or {}).get("visits", {}).values()
+        # P001-V12 → 12, read without the models (whose import is most of a completion's time)
+        numbered = {doc["id"]: doc["id"].rpartition("-V")[2] for doc in docs if isinstance(doc.get("id"), str)}
+        ids = [ident for ident, number in numbered.items() if number.isdigit()]
+        return sorted(ids, key=lambda ident: int(numbered[ident]), reverse=True)
+
     def patient_records(self) -> list[dict[str, Any]]:
         """Patients as stored (the JSON shape of the Patient model), by id, each checked to be a valid record."""
         index = self._patient_docs()

@@ -298,6 +298,15 @@ class PostgresStore:
             (key, _dumps(value)),
         )
 
+    def patient_ids(self) -> list[str]:
+        """Every patient id, sorted (for shell completion)."""
+        return [ident for (ident,) in self._rows("SELECT id FROM tpi.patients ORDER BY id")]
+
+    def visit_ids(self, patient_id: str) -> list[str]:
+        """PATIENT_ID's visit ids, last logged first (for shell completion)."""
+        return [ident for (ident,) in self._rows(
+            "SELECT id FROM tpi.visits WHERE patient_id = %s ORDER BY number DESC", (patient_id,))]
+
     def protocols(self) -> list[dict[str, Any]]:
         """Saved protocols as stored, by name."""
         return [doc for (doc,) in self._rows("SELECT doc FROM tpi.protocols ORDER BY name")]

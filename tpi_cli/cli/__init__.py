@@ -67,7 +67,9 @@ def build_app(command: str | None = None) -> typer.Typer:
         "tpi log-visit --like last -p P001 --pain 6/2\n"
         "tpi handout --patient P001",
         no_args_is_help=True,
-        add_completion=False,
+        # --install-completion/--show-completion, and the shell's completion requests, run without a
+        # command on the line: a command that is run builds no completion machinery (start-up time).
+        add_completion=command is None,
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
         context_settings={"help_option_names": ["-h", "--help"]},

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tpi_cli.cli import console
+from tpi_cli.cli import complete, console
 from tpi_cli.cli.context import open_store
 from tpi_cli.errors import InputError
 
@@ -24,8 +24,10 @@ def _written(document, output: Path | None) -> None:
 
 @console.friendly
 def handout(
-    visit: Annotated[str | None, typer.Option("--visit", help="Visit id, e.g. P001-V3.")] = None,
-    patient: Annotated[str | None, typer.Option("--patient", help="Patient id: their latest visit.")] = None,
+    visit: Annotated[str | None, typer.Option("--visit", help="Visit id, e.g. P001-V3.",
+                                                         autocompletion=complete.visit_ids)] = None,
+    patient: Annotated[str | None, typer.Option("--patient", help="Patient id: their latest visit.",
+                                                           autocompletion=complete.patient_ids)] = None,
     output: OutOpt = None,
     lang: Annotated[str, typer.Option("--lang", help="Language: en or es.")] = "en",
     large_print: Annotated[bool, typer.Option("--large-print", help="16 pt type instead of 12 pt.")] = False,
@@ -53,8 +55,10 @@ def handout(
 
 @console.friendly
 def report(
-    visit: Annotated[str | None, typer.Option("--visit", help="Visit id: the visit summary (procedure note).")] = None,
-    patient: Annotated[str | None, typer.Option("--patient", help="Patient id: the progress review.")] = None,
+    visit: Annotated[str | None, typer.Option("--visit", help="Visit id: the visit summary (procedure note).",
+                                                         autocompletion=complete.visit_ids)] = None,
+    patient: Annotated[str | None, typer.Option("--patient", help="Patient id: the progress review.",
+                                                           autocompletion=complete.patient_ids)] = None,
     since: Annotated[str | None, typer.Option("--since", help="Progress review from this date (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Progress review up to this date (YYYY-MM-DD).")] = None,
     output: OutOpt = None,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tpi_cli.cli import console
+from tpi_cli.cli import complete, console
 from tpi_cli.cli.context import open_store
 
 if TYPE_CHECKING:
@@ -20,7 +20,8 @@ export_app = typer.Typer(help="Export visits: FHIR R4 for the EHR, CSV for sprea
                          "Examples:\n\n\b\ntpi export fhir --patient P001 -o p001.json\n"
                          "tpi export csv --since 2026-01-01 -o visits-2026.csv", no_args_is_help=True)
 
-PatientOpt = Annotated[str | None, typer.Option("--patient", help="Only this patient.")]
+PatientOpt = Annotated[str | None, typer.Option("--patient", help="Only this patient.",
+                                                         autocompletion=complete.patient_ids)]
 SinceOpt = Annotated[str | None, typer.Option("--since", help="Visits from this date (YYYY-MM-DD).")]
 UntilOpt = Annotated[str | None, typer.Option("--until", help="Visits up to this date (YYYY-MM-DD).")]
 

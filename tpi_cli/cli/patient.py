@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tpi_cli.cli import console
+from tpi_cli.cli import complete, console
 from tpi_cli.cli.context import open_store
 from tpi_cli.errors import InputError
 
@@ -74,7 +74,8 @@ def add(
 @patient_app.command("update")
 @console.friendly
 def update(
-    patient_id: Annotated[str, typer.Argument(help="The patient's id.", metavar="ID")],
+    patient_id: Annotated[str, typer.Argument(help="The patient's id.", metavar="ID",
+                                                         autocompletion=complete.patient_ids)],
     name: Annotated[str | None, typer.Option("--name", help="Full name.")] = None,
     dob: Annotated[str | None, typer.Option("--dob", help="Date of birth, YYYY-MM-DD.")] = None,
     sex: SexOpt = None, weight_kg: WeightOpt = None, allergy: AllergyOpt = None,
@@ -188,7 +189,8 @@ def find(
 @patient_app.command("show")
 @console.friendly
 def show(
-    patient_id: Annotated[str, typer.Argument(help="The patient's id.", metavar="ID")], as_json: JsonOpt = False,
+    patient_id: Annotated[str, typer.Argument(help="The patient's id.", metavar="ID",
+                                                         autocompletion=complete.patient_ids)], as_json: JsonOpt = False,
 ) -> None:
     """Show a patient and their visits.
 

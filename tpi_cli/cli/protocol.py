@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tpi_cli.cli import console
+from tpi_cli.cli import complete, console
 from tpi_cli.cli.context import open_store
 from tpi_cli.cli.visit import AgentOpt, ConsentOpt, DxOpt, NeedleOpt, SiteOpt, UltrasoundOpt
 
@@ -43,7 +43,8 @@ COLUMNS = ["name", "sites", "agents", "diagnoses", "needle", "ultrasound", "cons
 def save(
     name: Annotated[str, typer.Argument(help="Protocol name: letters, digits, . _ - (e.g. neck-4).", metavar="NAME")],
     like: Annotated[str | None, typer.Option("--like", help="Start from this visit's protocol (VISIT_ID); flags "
-                                             "given replace what is copied.", metavar="VISIT_ID")] = None,
+                                             "given replace what is copied.", metavar="VISIT_ID",
+                                             autocompletion=complete.visit_ids)] = None,
     site: SiteOpt = None, agent: AgentOpt = None, dx: DxOpt = None, needle: NeedleOpt = None,
     ultrasound: UltrasoundOpt = None, consent: ConsentOpt = None,
     follow_up: Annotated[str | None, typer.Option("--follow-up", help="Follow-up interval: 10d or 6w.")] = None,
@@ -110,7 +111,8 @@ def list_protocols(
 @protocol_app.command("show")
 @console.friendly
 def show(
-    name: Annotated[str, typer.Argument(help="Protocol name.", metavar="NAME")],
+    name: Annotated[str, typer.Argument(help="Protocol name.", metavar="NAME",
+                                         autocompletion=complete.protocols)],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
 ) -> None:
     """Show one protocol.

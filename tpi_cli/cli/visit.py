@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tpi_cli.cli import console
+from tpi_cli.cli import complete, console
 from tpi_cli.cli.context import open_store
 from tpi_cli.errors import InputError, RefusedError
 
@@ -25,10 +25,10 @@ visit_app = typer.Typer(help="Show, amend, sign, add to or void one visit.\n\nEx
 
 # The visit's field flags, shared by log-visit and visit amend.
 SiteOpt = Annotated[list[str] | None, typer.Option(
-    "--site", "-s", help="MUSCLE[:SIDE[:POINTS]], e.g. 'upper trapezius:left:2', 'QL:bilateral:4'; several "
+    "--site", "-s", autocompletion=complete.sites, help="MUSCLE[:SIDE[:POINTS]], e.g. 'upper trapezius:left:2', 'QL:bilateral:4'; several "
     "separated by commas ('UT:left:2,levator:left') or repeat the flag.")]
 AgentOpt = Annotated[list[str] | None, typer.Option(
-    "--agent", "-a", help="As you would write it: 'lidocaine 1% 3 mL', 'bupivacaine 0.25% 2 mL', "
+    "--agent", "-a", autocompletion=complete.drugs, help="As you would write it: 'lidocaine 1% 3 mL', 'bupivacaine 0.25% 2 mL', "
     "'triamcinolone 40 mg/mL 0.5 mL', 'lidocaine 1% with epinephrine 5 mL'. None at all: dry needling.")]
 DateOpt = Annotated[str | None, typer.Option("--date", help="Visit date: YYYY-MM-DD, today, yesterday or 3d "
                                              "(3 days ago); default today.")]
@@ -431,13 +431,14 @@ def _read_visit_file(path: Path) -> dict[str, Any]:
 
 
 def log_visit(
-    patient: Annotated[str | None, typer.Option("--patient", "-p", help="Patient id.")] = None,
+    patient: Annotated[str | None, typer.Option("--patient", "-p", help="Patient id.",
+                                                                   autocompletion=complete.patient_ids)] = None,
     like: Annotated[str | None, typer.Option("--like", help="Repeat a visit's protocol: VISIT_ID, or last (the "
                                              "patient's latest visit). Flags given replace what is copied.",
-                                             metavar="VISIT_ID|last")] = None,
+                                             metavar="VISIT_ID|last", autocompletion=complete.like_values)] = None,
     protocol: Annotated[str | None, typer.Option("--protocol", help="Start from a saved protocol "
                                                  "(`tpi protocol list`). Flags given replace what it holds.",
-                                                 metavar="NAME")] = None,
+                                                 metavar="NAME", autocompletion=complete.protocols)] = None,
     pain: Annotated[str | None, typer.Option("--pain", help="Pain before/after, e.g. 7/2.",
                                              metavar="BEFORE/AFTER")] = None,
     date: DateOpt = None, site: SiteOpt = None, agent: AgentOpt = None, pain_before: PainBeforeOpt = None,
@@ -533,7 +534,8 @@ def log_visit(
 
 
 def list_visits(
-    patient: Annotated[str | None, typer.Option("--patient", "-p", help="Only this patient's visits.")] = None,
+    patient: Annotated[str | None, typer.Option("--patient", "-p", help="Only this patient's visits.",
+                                                                   autocompletion=complete.patient_ids)] = None,
     since: Annotated[str | None, typer.Option("--since", help="Visits on or after this date (YYYY-MM-DD, "
                                               "yesterday, 3m …).")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Visits on or before this date.")] = None,
@@ -581,7 +583,7 @@ def list_visits(
 @visit_app.command("show")
 @console.friendly
 def show(
-    visit_id: Annotated[str, typer.Argument(help="Visit id, e.g. P001-V3.", metavar="VISIT_ID")],
+    visit_id: Annotated[str, typer.Argument(help="Visit id, e.g. P001-V3.", metavar="VISIT_ID", autocompletion=complete.visit_ids)],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
 ) -> None:
     """Show one visit as stored, with its warnings, overrides and amendments.
@@ -603,7 +605,7 @@ def show(
 @visit_app.command("amend")
 @console.friendly
 def amend(
-    visit_id: Annotated[str, typer.Argument(help="Visit id, e.g. P001-V3.", metavar="VISIT_ID")],
+    visit_id: Annotated[str, typer.Argument(help="Visit id, e.g. P001-V3.", metavar="VISIT_ID", autocompletion=complete.visit_ids)],
     reason: Annotated[str, typer.Option("--reason", help="Why the record changes.")],
     date: DateOpt = None, site: SiteOpt = None, agent: AgentOpt = None, pain_before: PainBeforeOpt = None,
     pain_after: PainAfterOpt = None, dx: DxOpt = None, ultrasound: UltrasoundOpt = None, needle: NeedleOpt = None,
@@ -653,7 +655,7 @@ def amend(
         render_visit(visit, title="Visit amended")
 
 
-VisitIdArg = Annotated[str, typer.Argument(help="Visit id, e.g. P001-V3.", metavar="VISIT_ID")]
+VisitIdArg = Annotated[str, typer.Argument(help="Visit id, e.g. P001-V3.", metavar="VISIT_ID", autocompletion=complete.visit_ids)]
 
 
 @visit_app.command("sign")
