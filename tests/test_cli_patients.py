@@ -14,7 +14,7 @@ def test_add_list_show_a_patient(tpi):
     assert listed == {"id": "P-7.a_b", "name": "Nguyễn Thị Ánh", "dob": "1959-12-31", "sex": "female",
                       "weight_kg": 52.5, "allergies": ["sulfite", "Marcaine"], "anticoagulated": True,
                       "diabetic": False, "pregnant": False, "payer": "commercial", "family": None, "given": [],
-                      "mrn": None}
+                      "mrn": None, "amendments": []}
     shown = tpi("patient", "show", "P-7.a_b")
     assert "Nguyễn Thị Ánh" in shown.stdout and "sulfite, Marcaine" in shown.stdout
     assert json.loads(tpi("patient", "show", "P-7.a_b", "--json").stdout) == listed

@@ -18,11 +18,11 @@ def test_log_visit_stores_doses_cpt_and_prints_a_confirmation(tpi, patient):
                  "--site", "levator:left", "--agent", "lidocaine 1% 3 mL", "--pain-before", "7",
                  "--pain-after", "2", "--dx", "m79.12", "--consent", "verbal")
     assert result.exit_code == 0, result.stderr
-    assert "P001-V1" in result.stdout
-    assert "lidocaine 30 mg" in result.stdout
-    assert "7 → 2" in result.stdout
-    assert "20552" in result.stdout
-    assert "PNEUMOTHORAX" in result.stdout
+    assert "P001-V1" in result.stderr
+    assert "lidocaine 30 mg" in result.stderr
+    assert "7 → 2" in result.stderr
+    assert "20552" in result.stderr
+    assert "PNEUMOTHORAX" in result.stderr
     [stored] = stored_visits(tpi)
     assert stored["sites"] == [
         {"muscle": "upper trapezius", "side": "left", "points": 2},
@@ -123,6 +123,8 @@ def test_guided_prompts_ask_for_what_is_missing_and_ask_again_after_a_mistake(tp
     result = tpi("log-visit", "--consent", "verbal", "--json", input=answers)
     assert result.exit_code == 0, result.stderr
     assert "did you mean 'upper trapezius'" in result.stderr
+    # the questions go to stderr; CliRunner echoes the typed answers to stdout, a terminal would not
+    assert "Pain before" in result.stderr and "Pain before" not in result.stdout
     record = json.loads(result.stdout[result.stdout.index("{"):])
     assert [s["muscle"] for s in record["sites"]] == ["upper trapezius", "levator scapulae"]
     assert record["pain_before"] == 7 and record["pain_after"] == 2

@@ -394,7 +394,7 @@ def test_override_records_the_check_and_reason_and_shows_them(tpi):
     result = tpi("log-visit", "--patient", "P1", "--site", "QL:left", "--agent", "lidocaine 2% 12.5 mL",
                  "--pain-before", "7", "--pain-after", "2", "--override-reason", "ASA discussed; observed 30 min")
     assert result.exit_code == 0, result.stderr
-    assert "Override (allergy)" in result.stdout and "Override (local anesthetic dose)" in result.stdout
+    assert "Override (allergy)" in result.stderr and "Override (local anesthetic dose)" in result.stderr
     record = json.loads(tpi("visits", "--json").stdout)[0]
     assert record["overrides"] == [
         {"check": "allergy", "reason": "ASA discussed; observed 30 min"},

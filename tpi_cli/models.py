@@ -7,6 +7,7 @@ The same models validate input, are stored, and are printed by ``--json``
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Annotated, Any, Literal
 
@@ -24,7 +25,9 @@ from pydantic import (
 
 from tpi_cli import vocab
 
-PATIENT_ID_PATTERN = r"^[A-Za-z0-9._-]{1,32}$"
+# Starts with a letter or digit: an id is also a file name and a command-line word, so never '.', '..',
+# '--' or '-rf'.
+PATIENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$"
 # ICD-10-CM: a letter, two characters, then an optional dot and up to four more (e.g. M79.18, M62.830).
 ICD10_PATTERN = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
 EARLIEST_DATE = dt.date(1900, 1, 1)
@@ -45,6 +48,14 @@ Consent = Literal["verbal", "written"]
 ConcentrationUnit = Literal["%", "mg/mL"]
 PainScore = Annotated[int, Field(ge=0, le=10, description="numeric rating scale, 0-10")]
 NonBlank = Annotated[str, Field(min_length=1, max_length=2000)]
+# Bounds a PDF can print and a listing can show: a clinic's real records stay far below them.
+Allergy = Annotated[str, Field(min_length=1, max_length=200)]
+Complication = Annotated[str, Field(min_length=1, max_length=500)]
+MAX_ALLERGIES = 50
+MAX_COMPLICATIONS = 20
+MAX_DIAGNOSES = 12  # a claim carries at most 12 diagnosis codes (CMS-1500 box 21)
+MAX_FUNCTIONAL_SCORES = 10
+MAX_NOTES = 20000
 
 
 _CLOCK = re.compile(r"^(?P<h>[01]?[0-9]|2[0-3]):(?P<m>[0-5][0-9])$")
@@ -119,6 +130,18 @@ class Record(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
+class Override(Record):
+    check: str
+    reason: NonBlank
+
+
+class Amendment(Record):
+    at: dt.datetime
+    by: str
+    reason: NonBlank | None
+    changes: dict[str, dict[str, Any]]
+
+
 # --- patient -------------------------------------------------------------------------------------
 
 
@@ -128,7 +151,7 @@ class Patient(Record):
     dob: dt.date
     sex: Sex = "unknown"
     weight_kg: Annotated[float, Field(gt=0, le=400)] | None = None
-    allergies: list[NonBlank] = []
+    allergies: Annotated[list[Allergy], Field(max_length=MAX_ALLERGIES)] = []
     anticoagulated: bool = False
     diabetic: bool = False
     pregnant: bool = False
@@ -138,6 +161,8 @@ class Patient(Record):
     given: Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=5)] = []
     # The EHR's medical record number, matched on `tpi import fhir`; its system is the fhir.mrn_system setting.
     mrn: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    # every `patient update` keeps what it replaced; computed by tpi, never read from input
+    amendments: list[Amendment] = []
 
     @field_validator("dob")
     @classmethod
@@ -147,7 +172,8 @@ class Patient(Record):
     @field_validator("allergies")
     @classmethod
     def _unique_allergies(cls, value: list[str]) -> list[str]:
-        return list(dict.fromkeys(value))
+        # 'Sulfite' and 'sulfite' are one allergy: keep it once, as first written
+        return list({allergy.casefold(): allergy for allergy in reversed(value)}.values())[::-1]
 
 
 # --- visit parts ---------------------------------------------------------------------------------
@@ -263,18 +289,6 @@ class FunctionalScore(Record):
         return self
 
 
-class Override(Record):
-    check: str
-    reason: str
-
-
-class Amendment(Record):
-    at: dt.datetime
-    by: str
-    reason: str
-    changes: dict[str, dict[str, Any]]
-
-
 class Signature(Record):
     """The clinician's attestation of a visit note: who signed (configured name, OS user) and when."""
 
@@ -320,15 +334,15 @@ class _VisitFields(Record):
     sites: Annotated[list[Site], Field(min_length=1, max_length=40)]
     pain_before: PainScore
     pain_after: PainScore
-    diagnoses: list[str] = []
+    diagnoses: Annotated[list[str], Field(max_length=MAX_DIAGNOSES)] = []
     ultrasound: bool = False
     needle: Annotated[str, Field(max_length=200)] | None = None
     twitch: bool | None = None
-    complications: list[NonBlank] = []
-    notes: Annotated[str, Field(max_length=20000)] | None = None
+    complications: Annotated[list[Complication], Field(max_length=MAX_COMPLICATIONS)] = []
+    notes: Annotated[str, Field(max_length=MAX_NOTES)] | None = None
     follow_up: dt.date | None = None
     prior_relief: PriorRelief | None = None
-    functional_scores: list[FunctionalScore] = []
+    functional_scores: Annotated[list[FunctionalScore], Field(max_length=MAX_FUNCTIONAL_SCORES)] = []
     home_exercise: bool | None = None
     consent: Consent | None = None
     # --- procedure-note fields (clinical-reference.md §1): stored as given, null when not given ---
@@ -430,7 +444,7 @@ class Visit(_VisitFields):
     handout_given: list[HandoutGiven] = []
 
 
-_VISIT_ID = re.compile(r"^(?P<patient>[A-Za-z0-9._-]{1,32})-V(?P<n>[0-9]+)$")
+_VISIT_ID = re.compile(r"^(?P<patient>[A-Za-z0-9][A-Za-z0-9._-]{0,31})-V(?P<n>[0-9]+)$")
 
 
 def format_visit_id(patient_id: str, number: int) -> str:
@@ -448,10 +462,83 @@ DERIVED_VISIT_KEYS = ("id", "dose_mg", "weight_kg", "cpt", "warnings", "override
                       "recorded_by", "signed", "addenda", "voided", "handout_given")
 
 
+def validate_input(model: type[Record], data: dict[str, Any]) -> Any:
+    """MODEL from DATA with JSON's types taken strictly: true is not 1, "7" is not 7, 5 is not "5".
+
+    Validated as JSON text so that dates are YYYY-MM-DD text, as in the schemas; raises ValidationError.
+    """
+    return model.model_validate_json(json.dumps(data, ensure_ascii=False, default=_iso), strict=True)
+
+
+def _iso(value: Any) -> str:
+    """Dates and times tpi itself puts in a record (now(), a stored date) as the JSON text they stand for."""
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 _BOUND_WORDS = {
     "less_than_equal": "at most", "greater_than_equal": "at least", "greater_than": "more than",
     "less_than": "less than",
 }
+# What to write instead, by pydantic's error type: never pydantic's own wording.
+_TYPE_FIXES = {
+    "int_type": "must be a whole number, like 7", "int_parsing": "must be a whole number, like 7",
+    "int_from_float": "must be a whole number, like 7",
+    "float_type": "must be a number, like 2.5", "float_parsing": "must be a number, like 2.5",
+    "finite_number": "must be a finite number, like 2.5",
+    "string_type": 'must be text in quotes, like "text"',
+    "bool_type": "must be true or false", "bool_parsing": "must be true or false",
+    "date_type": "is not a date; write it as YYYY-MM-DD", "date_parsing": "is not a date; write it as YYYY-MM-DD",
+    "date_from_datetime_parsing": "is not a date; write it as YYYY-MM-DD",
+    "date_from_datetime_inexact": "is not a date; write it as YYYY-MM-DD",
+    "datetime_type": "is not a date and time; write it as YYYY-MM-DDTHH:MM:SSZ",
+    "datetime_parsing": "is not a date and time; write it as YYYY-MM-DDTHH:MM:SSZ",
+    "list_type": "must be a list, like [...]",
+    "model_type": "must be an object, like {...}", "model_attributes_type": "must be an object, like {...}",
+    "dict_type": "must be an object, like {...}",
+    "json_invalid": "is not valid JSON",
+}
+
+
+def _shown(value: Any) -> str:
+    """VALUE as it was written in JSON, cut short: what the person gave."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _message(item: Any) -> str:
+    kind, ctx = item["type"], item.get("ctx") or {}
+    got = f" (got {_shown(item['input'])})" if "input" in item else ""
+    if kind == "extra_forbidden":
+        key = str(item["loc"][-1])
+        if key in DERIVED_VISIT_KEYS:
+            return f"{key} is computed by tpi and cannot be given; remove it"
+        return f"unknown key {key!r}; remove it or check its spelling"
+    if kind == "missing":
+        return "is required"
+    if kind in _BOUND_WORDS:
+        bound = next(iter(ctx.values()), "")
+        return f"must be {_BOUND_WORDS[kind]} {bound}{got}"
+    if kind == "string_pattern_mismatch":
+        return (f"{_shown(item['input'])} may only hold letters, digits, '.', '_' and '-' (1-32 characters) "
+                "and must start with a letter or digit")
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected', '')}{got}"
+    if kind in ("string_too_short", "too_short"):
+        minimum = ctx.get("min_length", 1)
+        return "must not be empty" if minimum <= 1 else f"needs at least {minimum}{got}"
+    if kind == "string_too_long":
+        return f"must be at most {ctx.get('max_length')} characters (got {len(item['input'])})"
+    if kind == "too_long":
+        return f"may hold at most {ctx.get('max_length')} entries (got {ctx.get('actual_length')})"
+    if kind in _TYPE_FIXES:
+        return _TYPE_FIXES[kind] + got
+    message = item["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return message if kind == "value_error" else f"{message}{got}"
 
 
 def problems(error: ValidationError, prefix: str = "") -> list[str]:
@@ -460,20 +547,6 @@ def problems(error: ValidationError, prefix: str = "") -> list[str]:
     for item in error.errors():
         field = ".".join(str(part) for part in item["loc"] if part != "__root__")
         field = f"{prefix}.{field}".strip(".") if prefix else field
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            key = str(item["loc"][-1])
-            message = (
-                f"{key} is computed by tpi and cannot be given; remove it"
-                if key in DERIVED_VISIT_KEYS
-                else f"unknown key {key!r}; remove it or check its spelling"
-            )
-        elif item["type"] == "missing":
-            message = "is required"
-        elif item["type"] in _BOUND_WORDS:
-            bound = next(iter(item.get("ctx", {}).values()), "")
-            message = f"must be {_BOUND_WORDS[item['type']]} {bound} (got {item['input']!r})"
-        elif item["type"] == "string_pattern_mismatch":
-            message = f"{item['input']!r} may only hold letters, digits, '.', '_' and '-' (1-32 characters)"
+        message = _message(item)
         lines.append(f"{field}: {message}" if field else message)
     return lines

@@ -37,6 +37,7 @@ from tpi_cli.models import (
     format_visit_id,
     problems,
     split_visit_id,
+    validate_input,
 )
 from tpi_cli.settings import Settings
 from tpi_cli.store import Store
@@ -49,21 +50,48 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
-def validated(model: type, data: dict[str, Any], what: str):
-    """MODEL validated from DATA, or InputError with one line per problem."""
+def validated(model: type, data: dict[str, Any], what: str, *, strict: bool = True):
+    """MODEL validated from DATA (JSON-shaped), or InputError with one line per problem.
+
+    STRICT takes JSON's types as they are (the input records); only the CSV reader, whose cells are all
+    text, converts them.
+    """
     try:
-        return model.model_validate(data)
+        return validate_input(model, data) if strict else model.model_validate(data)
     except ValidationError as error:
         raise InputError(f"{what}: " + "; ".join(problems(error))) from None
+    except RecursionError:
+        raise InputError(f"{what}: nested too deeply to be a tpi record") from None
+
+
+def parse_json(text: str, what: str) -> Any:
+    """The JSON value of TEXT, or InputError naming WHAT (a line or a file) and where the JSON breaks."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{what}: not valid JSON ({error.msg} at line {error.lineno} column {error.colno})") from None
+    except RecursionError:
+        raise InputError(f"{what}: nested too deeply to be a tpi record") from None
+    except ValueError as error:  # e.g. an integer of thousands of digits
+        raise InputError(f"{what}: not a tpi record ({error})") from None
 
 
 # --- patients ----------------------------------------------------------------------------------------
 
 
+def same_id(store: Store, patient_id: str) -> str | None:
+    """The stored patient id equal to PATIENT_ID ignoring case: their visit files would collide on the
+    case-insensitive file systems of macOS and Windows."""
+    wanted = patient_id.casefold()
+    return next((doc["id"] for doc in store.patient_records() if doc["id"].casefold() == wanted), None)
+
+
 def add_patient(store: Store, patient: Patient) -> Patient:
     with store.transaction():
-        if store.patient(patient.id) is not None:
-            raise InputError(f"id: patient {patient.id} already exists; change it with `tpi patient update`")
+        existing = same_id(store, patient.id)
+        if existing is not None:
+            raise InputError(f"id: patient {existing} already exists (ids are the same ignoring case); "
+                             f"change it with `tpi patient update {existing}` or choose another id")
         require_unique_mrn(store, patient)
         store.add_patient(patient)
     return patient
@@ -78,15 +106,55 @@ def require_unique_mrn(store: Store, patient: Patient) -> None:
             raise InputError(f"mrn: {patient.mrn} is already the MRN of patient {other['id']}; check the number")
 
 
-def update_patient(store: Store, patient_id: str, changes: dict[str, Any]) -> Patient:
+def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {key: {"from": before.get(key), "to": after[key]} for key in after if before.get(key) != after[key]}
+
+
+def update_patient(
+    store: Store, patient_id: str, changes: dict[str, Any], *, add_allergies: Iterable[str] = (),
+    remove_allergies: Iterable[str] = (), reason: str | None = None, user: str | None = None,
+) -> Patient:
+    """Change a patient's details, keeping what was replaced (who, when, why) in ``amendments``.
+
+    Allergies are given as operations, applied to the list read under the store lock: two terminals
+    adding allergies at once both keep theirs.
+    """
+    add_allergies, remove_allergies = list(add_allergies), list(remove_allergies)
+    if not changes and not add_allergies and not remove_allergies:
+        raise InputError("nothing to update: give at least one flag, e.g. --weight-kg 70")
+    if reason is not None and not reason.strip():
+        raise InputError("--reason: say why, or leave the flag out")
     with store.transaction():
         patient = require_patient(store, patient_id)
-        if not changes:
-            raise InputError("nothing to update: give at least one flag, e.g. --weight-kg 70")
-        updated = validated(Patient, {**patient.model_dump(), **changes}, "patient")
+        before = patient.model_dump(mode="json", exclude={"amendments"})
+        allergies = list(patient.allergies)
+        for item in remove_allergies:
+            matches = [a for a in allergies if a.casefold() == item.strip().casefold()]
+            if not matches:
+                raise InputError(f"--remove-allergy: {item!r} is not recorded; recorded: "
+                                 f"{', '.join(allergies) or 'none'}")
+            allergies.remove(matches[0])
+        data = {**before, **changes, "allergies": allergies + [a.strip() for a in add_allergies]}
+        updated = validated(Patient, data, "patient")
+        after = updated.model_dump(mode="json", exclude={"amendments"})
+        diff = _changes(before, after)
+        if not diff:
+            raise InputError(f"nothing changed: patient {patient.id} already has these values")
+        if "dob" in diff:
+            _dob_before_visits(store, updated)
         require_unique_mrn(store, updated)
+        amendment = Amendment(at=now(), by=user or store.user(), reason=reason.strip() if reason else None,
+                              changes=diff)
+        updated = updated.model_copy(update={"amendments": [*patient.amendments, amendment]})
         store.replace_patient(updated)
     return updated
+
+
+def _dob_before_visits(store: Store, patient: Patient) -> None:
+    dates = [doc["date"] for doc in store.visit_records(patient.id)]
+    if dates and min(dates) < patient.dob.isoformat():
+        raise InputError(f"dob: date of birth {patient.dob.isoformat()} is after {patient.id}'s visit of "
+                         f"{min(dates)}; check the year")
 
 
 # --- visits ------------------------------------------------------------------------------------------
@@ -102,19 +170,18 @@ def build_visit(
     recorded_at: dt.datetime,
     recorded_by: str,
     earlier_overrides: Iterable[Override] = (),
+    how_to_override: str = 'to proceed anyway give --override-reason "why"',
 ) -> Visit:
-    """The stored visit for ENTERED: doses, CPT, defaults, and the safety checks' findings.
+    """The stored visit for ENTERED as given: doses, CPT and the safety checks' findings.
 
-    Raises RefusedError when a check refuses and no override reason was given.
+    Log-time defaults are not applied here (see :func:`with_log_defaults`): an amendment rebuilds a
+    visit through this and must not pick up today's settings. Raises RefusedError when a check
+    refuses and no override reason was given; HOW_TO_OVERRIDE ends its message.
     """
     if entered.date < patient.dob:
         raise InputError(f"date: visit date {entered.date.isoformat()} is before {patient.id}'s date of birth "
                          f"{patient.dob.isoformat()}; check the year")
     fields = {key: getattr(entered, key) for key in ENTERED_VISIT_KEYS if key != "agents"}
-    fields["consent"] = entered.consent or settings["consent.default"] or None
-    fields["clinician"] = entered.clinician or settings["clinician"] or None
-    if entered.follow_up is None and settings["follow_up.default_days"]:
-        fields["follow_up"] = entered.date + dt.timedelta(days=settings["follow_up.default_days"])
     agents = [Agent.from_input(agent) for agent in entered.agents]
     cpt = suggest_cpt(entered.sites, agents, entered.ultrasound)
     # ENTERED is validated and the derived values are computed here, so no second validation.
@@ -130,7 +197,7 @@ def build_visit(
         if unresolved:
             lines = [f"refused by the {f.check} check: {f.message}." for f in unresolved]
             raise RefusedError(
-                " ".join(lines) + " Nothing was saved; to proceed anyway give --override-reason \"why\"."
+                " ".join(lines) + f" Nothing was saved; {how_to_override}."
             )
         for finding in assessment.refusals:
             reason = entered.override_reason or earlier[finding.check]
@@ -143,6 +210,18 @@ def build_visit(
     return visit
 
 
+def with_log_defaults(entered: VisitInput, settings: Settings) -> VisitInput:
+    """ENTERED with the clinic's defaults for what was not given: at logging only, never in an amendment."""
+    defaults: dict[str, Any] = {}
+    if entered.consent is None and settings["consent.default"]:
+        defaults["consent"] = settings["consent.default"]
+    if entered.clinician is None and settings["clinician"]:
+        defaults["clinician"] = settings["clinician"]
+    if entered.follow_up is None and settings["follow_up.default_days"]:
+        defaults["follow_up"] = entered.date + dt.timedelta(days=settings["follow_up.default_days"])
+    return entered.model_copy(update=defaults) if defaults else entered
+
+
 def log_visit(store: Store, entered: VisitInput, user: str | None = None, *, sign: bool = False) -> Visit:
     """Store a new visit; with SIGN, sign it at once (refused before anything is written without a clinician)."""
     with store.transaction():
@@ -152,7 +231,7 @@ def log_visit(store: Store, entered: VisitInput, user: str | None = None, *, sig
         if sign:
             signer_name(settings)
         visit = build_visit(
-            patient, entered, [v for v in every if v.voided is None], settings,
+            patient, with_log_defaults(entered, settings), [v for v in every if v.voided is None], settings,
             visit_id=format_visit_id(patient.id, store.next_visit_number(patient.id)), recorded_at=now(),
             recorded_by=user or store.user(),
         )
@@ -235,8 +314,8 @@ def void_visit(store: Store, visit_id: str, reason: str, user: str | None = None
 
 def entered_values(visit: Visit) -> dict[str, Any]:
     """What a person entered for VISIT, shaped as a visit input."""
-    data = visit.model_dump(include=set(ENTERED_VISIT_KEYS))
-    data["agents"] = [a.model_dump(exclude={"dose_mg"}) for a in visit.agents]
+    data = visit.model_dump(mode="json", include=set(ENTERED_VISIT_KEYS))
+    data["agents"] = [a.model_dump(mode="json", exclude={"dose_mg"}) for a in visit.agents]
     return data
 
 
@@ -269,7 +348,7 @@ def amend_visit(
         kept = {"amendments", "addenda", "signed", "voided", "handout_given"}
         before = original.model_dump(mode="json", exclude=kept)
         after = rebuilt.model_dump(mode="json", exclude=kept)
-        diff = {key: {"from": before[key], "to": after[key]} for key in after if before.get(key) != after[key]}
+        diff = _changes(before, after)
         if not diff:
             raise InputError("nothing changed: the amended values are the same as the recorded ones")
         if original.signed is not None:  # nothing changes under a signature: the amended note is unsigned
@@ -292,8 +371,14 @@ class ImportResult:
 
 
 def record_kind(record: dict[str, Any]) -> str | None:
-    kind = record.get("type")
-    if kind in ("patient", "visit"):
+    """"patient" or "visit": as the record's "type" says, else by its keys; None when it cannot be told.
+
+    Raises InputError for a "type" that is neither.
+    """
+    if "type" in record:
+        kind = record["type"]
+        if kind not in ("patient", "visit"):
+            raise InputError(f'type: must be "patient" or "visit" (got {json.dumps(kind, ensure_ascii=False)})')
         return kind
     if "patient_id" in record:
         return "visit"
@@ -325,32 +410,30 @@ def read_json_lines(path: Path) -> Iterator[tuple[int, Any]]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        try:
-            yield number, json.loads(line)
-        except json.JSONDecodeError as error:
-            raise InputError(f"line {number}: not valid JSON ({error.msg} at column {error.colno})") from None
+        yield number, parse_json(line, f"line {number}")
         found = True
     if not found:
         raise InputError(f"import: {path} holds no records")
 
 
-def import_file(store: Store, path: Path, user: str | None = None) -> ImportResult:
+def import_file(store: Store, path: Path, user: str | None = None, *, allow_duplicates: bool = False) -> ImportResult:
     """Import a JSON Lines file of input records, or a CSV that `tpi export csv` wrote."""
     with bulk_work():
         if path.suffix.lower() == ".csv":
             patients, visits = _csv_entries(path)
         else:
             patients, visits = _json_lines_entries(read_json_lines(path))
-        return _import(store, patients, visits, user)
+        return _import(store, patients, visits, user, allow_duplicates)
 
 
-def import_records(store: Store, records: list[tuple[int, dict[str, Any]]], user: str | None = None) -> ImportResult:
+def import_records(store: Store, records: list[tuple[int, dict[str, Any]]], user: str | None = None, *,
+                   allow_duplicates: bool = False) -> ImportResult:
     """Validate every record, run the safety checks in date order, then write all or nothing.
 
     RECORDS are (line number, record) pairs. Errors name the line.
     """
     with bulk_work():
-        return _import(store, *_json_lines_entries(records), user)
+        return _import(store, *_json_lines_entries(records), user, allow_duplicates)
 
 
 @dataclass
@@ -366,9 +449,14 @@ def _json_lines_entries(records: Iterable[tuple[int, Any]]) -> tuple[list[tuple[
     for line, record in records:
         if not isinstance(record, dict):
             raise InputError(f"line {line}: expected a JSON object")
-        kind = record_kind(record)
+        try:
+            kind = record_kind(record)
+        except InputError as error:
+            raise InputError(f"line {line}: {error}") from None
         data = {k: v for k, v in record.items() if k != "type"}
         if kind == "patient":
+            if data.pop("amendments", []):  # an empty list, as `patient show --json` prints it, says nothing
+                raise InputError(f"line {line}: amendments is computed by tpi and cannot be given; remove it")
             patients.append((line, _validated_line(Patient, data, line)))
         elif kind == "visit":
             visits.append(_VisitEntry(line, _validated_line(VisitInput, data, line)))
@@ -397,35 +485,46 @@ def _csv_entries(path: Path) -> tuple[list[tuple[int, Patient]], list[_VisitEntr
             patient, visit, restored = spreadsheet.read_row(cells)
         except ValueError as error:
             raise InputError(f"line {line}: {error}") from None
-        patients.append((line, _validated_line(Patient, patient, line)))
+        # CSV cells are text: the reader converts them, so these are validated the lax way
+        patients.append((line, _validated_line(Patient, patient, line, strict=False)))
         if visit is not None:  # a row without a visit is a patient without visits
-            visits.append(_VisitEntry(line, _validated_line(VisitInput, visit, line), restored))
+            visits.append(_VisitEntry(line, _validated_line(VisitInput, visit, line, strict=False), restored))
     return patients, visits
 
 
+def _details(patient: Patient) -> dict[str, Any]:
+    """What a patient record says, without the history of how it came to say it."""
+    return patient.model_dump(exclude={"amendments"})
+
+
 def _import(store: Store, patient_lines: list[tuple[int, Patient]], entries: list[_VisitEntry],
-            user: str | None) -> ImportResult:
+            user: str | None, allow_duplicates: bool = False) -> ImportResult:
     patients: dict[str, tuple[int, Patient]] = {}
     for line, patient in patient_lines:
-        if patient.id in patients and patients[patient.id][1] != patient:
-            raise InputError(f"line {line}: patient {patient.id} differs from line {patients[patient.id][0]}")
-        patients.setdefault(patient.id, (line, patient))
+        earlier = patients.get(patient.id.casefold())
+        if earlier is not None and _details(earlier[1]) != _details(patient):
+            raise InputError(f"line {line}: patient {patient.id} differs from line {earlier[0]} "
+                             f"({earlier[1].id}; ids are the same ignoring case)")
+        patients.setdefault(patient.id.casefold(), (line, patient))
 
     with store.transaction():
         known = {p.id: p for p in store.patients()}
+        known_ids = {pid.casefold(): pid for pid in known}
         new_patients = []
         skipped = 0
-        for patient_id, (line, patient) in patients.items():
-            if patient_id in known:
-                if known[patient_id] != patient:
+        for line, patient in patients.values():
+            stored_id = known_ids.get(patient.id.casefold())
+            if stored_id is not None:
+                if stored_id != patient.id or _details(known[stored_id]) != _details(patient):
                     raise InputError(
-                        f"line {line}: id: patient {patient_id} already exists with other details; "
-                        "change it with `tpi patient update`"
+                        f"line {line}: id: patient {stored_id} already exists with other details; "
+                        f"change it with `tpi patient update {stored_id}`"
                     )
                 skipped += 1
                 continue
             new_patients.append(patient)
-            known[patient_id] = patient
+            known[patient.id] = patient
+            known_ids[patient.id.casefold()] = patient.id
 
         for entry in entries:
             if entry.entered.patient_id not in known:
@@ -439,6 +538,8 @@ def _import(store: Store, patient_lines: list[tuple[int, Patient]], entries: lis
         windows: dict[str, list[Visit]] = {}
         numbers: dict[str, int] = {}
         taken: dict[str, set[str]] = {}
+        # what each visit is (see duplicate_key) → where it already is: a stored visit id or a line
+        seen: dict[tuple, str] = {}
         new_visits = []
         stamp, who = now(), user or store.user()
         for entry in sorted(entries, key=lambda e: (e.entered.date, e.line)):
@@ -448,6 +549,19 @@ def _import(store: Store, patient_lines: list[tuple[int, Patient]], entries: lis
                 windows[pid] = [v for v in stored if v.voided is None]
                 taken[pid] = {v.id for v in stored}
                 numbers[pid] = store.next_visit_number(pid)
+                seen.update((duplicate_key(v), f"the stored visit {v.id}") for v in stored
+                            if v.voided is None)
+            # a restored record whose id is taken is reported as that, below
+            restoring_taken = entry.restored is not None and entry.restored["id"] in taken[pid]
+            if not allow_duplicates and not restoring_taken:
+                key = duplicate_key(entry.entered)
+                if key in seen:
+                    raise InputError(
+                        f"line {entry.line}: duplicate: this visit (same patient, date, sites, agents and pain) is "
+                        f"already {seen[key]}; remove the line, or import with --allow-duplicates if it is a "
+                        "second visit"
+                    )
+                seen[key] = f"on line {entry.line}"
             start = entry.entered.date - YEAR
             window = windows[pid] = [v for v in windows[pid] if v.date > start]
             try:
@@ -467,8 +581,9 @@ def _entry_visit(entry: _VisitEntry, patient: Patient, window: list[Visit], sett
     pid = patient.id
     restored = entry.restored
     if restored is None:
-        visit = build_visit(patient, entry.entered, window, settings,
-                            visit_id=format_visit_id(pid, numbers[pid]), recorded_at=stamp, recorded_by=who)
+        visit = build_visit(patient, with_log_defaults(entry.entered, settings), window, settings,
+                            visit_id=format_visit_id(pid, numbers[pid]), recorded_at=stamp, recorded_by=who,
+                            how_to_override=_LINE_OVERRIDE)
         numbers[pid] += 1
         taken[pid].add(visit.id)
         return visit
@@ -486,11 +601,24 @@ def _entry_visit(entry: _VisitEntry, patient: Patient, window: list[Visit], sett
     # checked and stored with the visit's own weight of that day (as amendments are), not today's; what tpi
     # computes or records about the writing (CPT, warnings, recorded_at/by) is made here, never read
     visit = build_visit(patient.model_copy(update={"weight_kg": weight}), entry.entered, window, settings,
-                        visit_id=restored["id"], recorded_at=stamp, recorded_by=who, earlier_overrides=overrides)
+                        visit_id=restored["id"], recorded_at=stamp, recorded_by=who, earlier_overrides=overrides,
+                        how_to_override=_LINE_OVERRIDE)
     numbers[pid] = max(numbers[pid], parts[1] + 1)
     taken[pid].add(visit.id)
     return visit
 
 
-def _validated_line(model: type, data: dict[str, Any], line: int):
-    return validated(model, data, f"line {line}")
+_LINE_OVERRIDE = 'to proceed anyway add "override_reason": "why" to the line'
+
+
+def duplicate_key(visit: VisitInput | Visit) -> tuple:
+    """What makes two visits the same visit: patient, date, sites, agents and pain (order aside)."""
+    sites = sorted((s.muscle, s.side, s.points) for s in visit.sites)
+    agents = sorted((a.drug, a.concentration.value if a.concentration else 0.0,
+                     a.concentration.unit if a.concentration else "", a.volume_ml, a.epinephrine)
+                    for a in visit.agents)
+    return (visit.patient_id, visit.date, tuple(sites), tuple(agents), visit.pain_before, visit.pain_after)
+
+
+def _validated_line(model: type, data: dict[str, Any], line: int, *, strict: bool = True):
+    return validated(model, data, f"line {line}", strict=strict)

@@ -26,8 +26,7 @@ from tpi_cli.cli.context import state
 COMMAND_MODULES = {
     "patient": "patient", "log-visit": "visit", "visits": "visit", "visit": "visit", "handout": "documents",
     "report": "documents", "export": "exports", "import": "data", "config": "config", "demo": "demo",
-    "due": "plan", "protocol": "protocol", "store": "store", "audit": "audit", "muscles": "vocabulary",
-    "drugs": "vocabulary",
+    "due": "plan", "protocol": "protocol", "store": "store", "audit": "audit",
 }
 
 

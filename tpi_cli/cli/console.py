@@ -122,8 +122,7 @@ def warning_lines(warnings: list[str]) -> str:
 
 
 # Columns whose text may wrap on spaces; the others (ids, dates, codes) stay on one line.
-WRAPPING_COLUMNS = {"sites", "doses", "name", "allergies", "aliases", "brands", "source", "meaning", "notes",
-                    "risks", "value", "due", "CPT", "rule"}
+WRAPPING_COLUMNS = {"sites", "doses", "name", "allergies", "meaning", "notes", "risks", "value", "due", "CPT", "rule"}
 
 
 # Columns whose own narrowest readable width differs from tables.MIN_WRAP_WIDTH: free text that needs
@@ -157,9 +156,10 @@ def limited(records: list[Any], limit: int | None, noun: str, default: int) -> t
     return records[:limit], f"showing {limit} of {len(records)} {noun}s; --limit 0 shows all"
 
 
-def panel(body: str, title: str, style: str = "green") -> None:
+def panel(body: str, title: str, style: str = "green", *, asked: bool = False) -> None:
+    """A boxed text: the output itself when ASKED for (`show`), else a message on stderr (a confirmation)."""
     from rich.panel import Panel
 
-    stdout.print(Panel(body, title=title, border_style=style, expand=False))
+    (stdout if asked else stderr).print(Panel(body, title=title, border_style=style, expand=False))
 
 

@@ -17,6 +17,9 @@ def import_file(
     files: Annotated[list[str], typer.Argument(help="A .jsonl file of patient and visit input records, or a .csv "
                                                "that `tpi export csv` wrote; or `fhir FILE`: the Patients of a "
                                                "FHIR Bundle or NDJSON from an EHR.", metavar="[fhir] FILE")],
+    allow_duplicates: Annotated[bool, typer.Option(
+        "--allow-duplicates", help="Import a visit even when the store (or an earlier line) has one with the "
+        "same patient, date, sites, agents and pain.")] = False,
 ) -> None:
     """Import patients and visits. Every line is checked first; then all are written, or none.
 
@@ -35,7 +38,7 @@ def import_file(
     from tpi_cli.workflow import import_file as import_into
 
     path = Path(files[0])
-    result = import_into(open_store(create=True), path)
+    result = import_into(open_store(create=True), path, allow_duplicates=allow_duplicates)
     skipped = f" ({result.skipped_patients} patients already in the store)" if result.skipped_patients else ""
     console.info(f"Imported {result.patients} patients and {result.visits} visits{skipped}.")
 

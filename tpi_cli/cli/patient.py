@@ -8,7 +8,6 @@ import typer
 
 from tpi_cli.cli import complete, console
 from tpi_cli.cli.context import open_store
-from tpi_cli.errors import InputError
 
 if TYPE_CHECKING:
     from tpi_cli.models import Patient
@@ -84,34 +83,29 @@ def update(
     anticoagulated: AnticoagOpt = None, diabetic: DiabeticOpt = None, pregnant: PregnantOpt = None,
     payer: PayerOpt = None, mrn: MrnOpt = None, family: FamilyOpt = None, given: GivenOpt = None,
     as_json: JsonOpt = False,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why the details change (kept with the "
+                                               "old values).")] = None,
 ) -> None:
     """Change a patient's details (weight, allergies, risks change over time).
+
+    The replaced values are kept in the record's amendments, with who, when and the --reason.
 
     Example:
 
     \b
     tpi patient update P001 --weight-kg 61 --allergy bupivacaine --not-pregnant
     """
-    from tpi_cli.lookup import require_patient
     from tpi_cli.workflow import update_patient
 
-    store = open_store()
     changes = _given(name=name, dob=dob, sex=sex, weight_kg=weight_kg, anticoagulated=anticoagulated,
                      diabetic=diabetic, pregnant=pregnant, payer=payer, mrn=mrn, family=family,
                      given=given or None)
-    if allergy or remove_allergy:
-        allergies = list(require_patient(store, patient_id).allergies)
-        for item in remove_allergy or []:
-            matches = [a for a in allergies if a.lower() == item.strip().lower()]
-            if not matches:
-                raise InputError(f"--remove-allergy: {item!r} is not recorded; recorded: {', '.join(allergies) or 'none'}")
-            allergies.remove(matches[0])
-        changes["allergies"] = allergies + list(allergy or [])
-    patient = update_patient(store, patient_id, changes)
+    patient = update_patient(open_store(), patient_id, changes, add_allergies=allergy or (),
+                             remove_allergies=remove_allergy or (), reason=reason)
     if as_json:
         console.print_json(patient)
     else:
-        console.info(f"Updated patient {patient.id}: {', '.join(changes)}.")
+        console.info(f"Updated patient {patient.id}: {', '.join(patient.amendments[-1].changes)}.")
 
 
 def _risks(patient: Patient) -> str:
@@ -214,7 +208,11 @@ def show(
         f"Allergies: {console.escape(', '.join(patient.allergies) or 'none recorded')}",
         f"Risks: {_risks(patient) or 'none recorded'} · payer: {patient.payer or '(clinic default)'}",
     ]
-    console.panel("\n".join(lines), title="Patient", style="cyan")
+    for amendment in patient.amendments:
+        why = f": {console.escape(amendment.reason)}" if amendment.reason else ""
+        lines.append(f"[dim]Updated {amendment.at:%Y-%m-%d %H:%M} UTC by {console.escape(amendment.by)}{why} "
+                     f"({', '.join(amendment.changes)})[/]")
+    console.panel("\n".join(lines), title="Patient", style="cyan", asked=True)
     visits = store.visit_records(patient.id)
     if visits:
         console.table("Visits (newest first)", *visit_rows(visits))

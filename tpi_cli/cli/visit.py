@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
@@ -16,7 +17,7 @@ from tpi_cli.cli.context import open_store
 from tpi_cli.errors import InputError, RefusedError
 
 if TYPE_CHECKING:
-    from tpi_cli.models import Visit
+    from tpi_cli.models import Patient, Visit
 
 visit_app = typer.Typer(help="Show, amend, sign, add to or void one visit.\n\nExamples:\n\n\b\ntpi visit show P001-V3\n"
                         "tpi visit amend P001-V3 --reason 'wrong side recorded' --site 'UT:right:2'\n"
@@ -189,7 +190,7 @@ def split_pain(pain: str | None, pain_before: int | None, pain_after: int | None
 def _ask(label: str, parse, default: str | None = None):
     """Prompt until PARSE accepts the answer; a parse error is shown and asked again."""
     while True:
-        answer = typer.prompt(label, default=default, show_default=default is not None)
+        answer = typer.prompt(label, default=default, show_default=default is not None, err=True)
         try:
             return parse(answer)
         except (ValueError, InputError) as error:
@@ -200,7 +201,7 @@ def _ask_many(label: str, more: str, parse, required: bool) -> list[str]:
     """Ask for LABEL until a blank answer; MORE is the label once one was given."""
     values: list[str] = []
     while True:
-        answer = typer.prompt(more if values else label, default="", show_default=False).strip()
+        answer = typer.prompt(more if values else label, default="", show_default=False, err=True).strip()
         if not answer:
             if values or not required:
                 return values
@@ -254,8 +255,11 @@ def _known_patient(store, text: str) -> str:
     patient_id = text.strip()
     if not patient_id:
         raise ValueError("give the patient's id, e.g. P001")
-    if not store.has_patient(patient_id):
+    found = store.patient(patient_id)
+    if found is None:
         raise ValueError(f"no patient with id {patient_id!r}; add one first with `tpi patient add`")
+    # the person at the keyboard checks they have the right patient before answering the rest
+    console.info(patient_line(found))
     return patient_id
 
 
@@ -328,7 +332,12 @@ def pain_change(visit: Visit) -> str:
     return f"{visit.pain_before} → {visit.pain_after} ({change:+d}{pct_text})"
 
 
-def render_visit(visit: Visit, title: str) -> None:
+def patient_line(patient: Patient) -> str:
+    """Who the record is about, as the clinician checks it: name, id and date of birth."""
+    return f"Patient: [bold]{console.escape(patient.name)}[/] ({console.escape(patient.id)}), born {patient.dob.isoformat()}"
+
+
+def render_visit(visit: Visit, title: str, patient: Patient | None = None, *, asked: bool = False) -> None:
     from tpi_cli.clinical.coding import suggest_cpt
     from tpi_cli.clinical.doses import dose_by_drug
     from tpi_cli.parsing import format_agent
@@ -337,6 +346,8 @@ def render_visit(visit: Visit, title: str) -> None:
     lines = [f"[bold]{esc(visit.id)}[/] · patient {esc(visit.patient_id)} · {visit.date.isoformat()}"
              + (f" {visit.procedure_time:%H:%M}" if visit.procedure_time else "")
              + (f" · {esc(visit.clinician)}" if visit.clinician else "")]
+    if patient is not None:
+        lines.append(patient_line(patient))
     lines.append("Sites: " + esc("; ".join(f"{s.muscle} {s.side} ×{s.points}" for s in visit.sites)))
     if visit.agents:
         lines.append("Agents: " + esc("; ".join(format_agent(a) + (f" = {a.dose_mg:g} mg" if a.dose_mg else "")
@@ -372,7 +383,7 @@ def render_visit(visit: Visit, title: str) -> None:
                         f"{visit.voided.at:%Y-%m-%d %H:%M} UTC by {esc(visit.voided.by)})")
     lines.extend(recorded_field_lines(visit))
     style = "red" if visit.voided else "yellow" if visit.warnings else "green"
-    console.panel("\n".join(lines), title=title, style=style)
+    console.panel("\n".join(lines), title=title, style=style, asked=asked)
 
 
 def _was_signed(visit: Visit) -> bool:
@@ -418,15 +429,16 @@ def recorded_field_lines(visit: Visit) -> list[str]:
 
 def _read_visit_file(path: Path) -> dict[str, Any]:
     from tpi_cli.files import read_text_file
+    from tpi_cli.workflow import parse_json
 
     text = sys.stdin.read() if str(path) == "-" else read_text_file(path, "--from-file")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(f"--from-file: {path} is not valid JSON (line {error.lineno}: {error.msg})") from None
+    data = parse_json(text, f"--from-file: {path}")
     if not isinstance(data, dict):
         raise InputError(f"--from-file: {path} must hold one JSON object (a visit input record)")
-    data.pop("type", None)
+    kind = data.pop("type", "visit")
+    if kind != "visit":
+        raise InputError(f'--from-file: type: must be "visit" (got {json.dumps(kind, ensure_ascii=False)}); '
+                         "a patient is added with `tpi patient add`")
     return data
 
 
@@ -482,9 +494,11 @@ def log_visit(
     if from_file is not None:
         if like is not None or protocol is not None or pain is not None:
             raise InputError("--from-file: give the file alone, or --like/--protocol/--pain without it")
-        data = _read_visit_file(from_file)
-        if override_reason is not None:
-            data["override_reason"] = override_reason
+        # the file is a template: what the flags say replaces what it says
+        data = {"date": dt.date.today().isoformat(), "agents": [], **_read_visit_file(from_file)}
+        if patient is not None:
+            data["patient_id"] = patient
+        interval = None
     else:
         copied: dict[str, Any] = {}
         if like is not None or protocol is not None:
@@ -498,17 +512,21 @@ def log_visit(
         asked = given != (patient, site, agent, pain_before, pain_after)
         interval = copied.pop("follow_up_days", None)
         data = {"patient_id": patient, "date": dt.date.today().isoformat(), "agents": [],
-                **{key: value for key, value in copied.items() if value is not None},
-                **visit_fields(date=date, site=site, agent=agent, pain_before=pain_before, pain_after=pain_after,
-                               dx=dx, ultrasound=ultrasound, needle=needle, twitch=twitch,
-                               complication=complication, clinician=clinician, follow_up=follow_up,
-                               follow_up_days=follow_up_days, notes=notes, prior_relief_pct=prior_relief_pct,
-                               prior_relief_weeks=prior_relief_weeks, function=function,
-                               home_exercise=home_exercise, consent=consent)}
-        if interval is not None and "follow_up" not in data:
-            data["follow_up"] = (dt.date.fromisoformat(data["date"]) + dt.timedelta(days=interval)).isoformat()
-        if override_reason is not None:
-            data["override_reason"] = override_reason
+                **{key: value for key, value in copied.items() if value is not None}}
+    file_date = None  # a file's date is checked with the record; here it only anchors --follow-up-days
+    with contextlib.suppress(TypeError, ValueError):
+        file_date = dt.date.fromisoformat(data["date"])
+    data.update(visit_fields(
+        date=date, site=site, agent=agent, pain_before=pain_before, pain_after=pain_after, dx=dx,
+        ultrasound=ultrasound, needle=needle, twitch=twitch, complication=complication, clinician=clinician,
+        follow_up=follow_up, follow_up_days=follow_up_days, notes=notes, prior_relief_pct=prior_relief_pct,
+        prior_relief_weeks=prior_relief_weeks, function=function, home_exercise=home_exercise, consent=consent,
+        visit_date=file_date,
+    ))
+    if interval is not None and "follow_up" not in data:
+        data["follow_up"] = (dt.date.fromisoformat(data["date"]) + dt.timedelta(days=interval)).isoformat()
+    if override_reason is not None:
+        data["override_reason"] = override_reason
     data.update(procedure_fields(time=time, time_out=time_out, prep=prep, aspiration=aspiration, blood_loss=blood_loss,
                                 tolerance=tolerance, observation=observation, disposition=disposition,
                                 finding=finding, conservative_care=conservative_care,
@@ -523,14 +541,14 @@ def log_visit(
         # A person answering questions should not lose them all to a refusal: ask whether to override.
         console.stderr.print(f"[bold red]{console.escape(str(refusal))}[/]")
         reason = typer.prompt("Override reason (blank to cancel; nothing is saved)", default="",
-                              show_default=False).strip()
+                              show_default=False, err=True).strip()
         if not reason:
             raise typer.Exit(code=RefusedError.exit_code) from None
         visit = log(store, entered.model_copy(update={"override_reason": reason}), sign=sign)
     if as_json:
         console.print_json(visit)
     else:
-        render_visit(visit, title="Visit logged")
+        render_visit(visit, title="Visit logged", patient=store.patient(visit.patient_id))
 
 
 def list_visits(
@@ -599,7 +617,7 @@ def show(
     if as_json:
         console.print_json(visit)
     else:
-        render_visit(visit, title="Visit")
+        render_visit(visit, title="Visit", asked=True)
 
 
 @visit_app.command("amend")
