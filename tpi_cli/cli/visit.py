@@ -259,7 +259,7 @@ def _known_patient(store, text: str) -> str:
     if found is None:
         raise ValueError(f"no patient with id {patient_id!r}; add one first with `tpi patient add`")
     # the person at the keyboard checks they have the right patient before answering the rest
-    console.info(patient_line(found))
+    console.stderr.print(patient_line(found))  # patient_line escapes the name itself
     return patient_id
 
 
