@@ -237,9 +237,9 @@ def test_patient_texts_are_bounded(tpi, patient, flag, value, limit):
 
 
 def test_lists_are_bounded(tpi, patient, tmp_path):
-    many = {**VISIT, "complications": [f"c{i}" for i in range(21)]}
+    many = {**VISIT, "complications": [f"c{i}" for i in range(51)]}
     result = tpi("log-visit", "--from-file", write_json(tmp_path / "v.json", many))
-    assert result.exit_code == 2 and "complications" in result.stderr and "at most 20" in result.stderr
+    assert result.exit_code == 2 and "complications" in result.stderr and "at most 50" in result.stderr
     allergies = [f"--allergy=a{i}" for i in range(51)]
     result = tpi("patient", "update", "P001", *allergies)
     assert result.exit_code == 2 and "at most 50" in result.stderr

@@ -52,7 +52,7 @@ NonBlank = Annotated[str, Field(min_length=1, max_length=2000)]
 Allergy = Annotated[str, Field(min_length=1, max_length=200)]
 Complication = Annotated[str, Field(min_length=1, max_length=500)]
 MAX_ALLERGIES = 50
-MAX_COMPLICATIONS = 20
+MAX_COMPLICATIONS = 50
 MAX_DIAGNOSES = 12  # a claim carries at most 12 diagnosis codes (CMS-1500 box 21)
 MAX_FUNCTIONAL_SCORES = 10
 MAX_NOTES = 20000
