@@ -189,3 +189,20 @@ def test_export_filters(tpi, clinic):
     assert bad.exit_code == 2
     unknown = tpi("export", "fhir", "-o", "-", "--patient", "NOPE")
     assert unknown.exit_code == 2 and "NOPE" in unknown.stderr
+
+
+def test_a_column_tpi_does_not_read_is_refused_not_dropped(tpi, clinic, tmp_path, monkeypatch):
+    exported = tmp_path / "visits.csv"
+    tpi("export", "csv", "-o", str(exported))
+    rows = list(csv.DictReader(io.StringIO(exported.read_text(encoding="utf-8-sig"))))
+    for row in rows:
+        row["prior_relief_pct"] = "60"  # an older export's column
+    edited = tmp_path / "edited.csv"
+    with edited.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    monkeypatch.setenv("TPI_STORE", str(tmp_path / "empty"))
+    result = tpi("import", str(edited))
+    assert result.exit_code == 2 and "prior_relief_pct" in result.stderr
+    assert nothing_stored(tpi)

@@ -224,6 +224,12 @@ def read(text: str) -> list[tuple[int, dict[str, str]]]:
         missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
         if missing:
             raise ValueError(f"not a tpi CSV export: missing column(s) {', '.join(missing)}")
+        # a column this tpi does not read would be dropped without a word (an older export's layout, a
+        # column added by hand): refused instead
+        unknown = [c for c in reader.fieldnames or [] if c not in COLUMNS]
+        if unknown:
+            raise ValueError(f"column(s) {', '.join(unknown)} are not ones this tpi reads; remove them, or export "
+                             "the data again with this tpi")
         start = reader.line_num + 1  # a row may span lines (line breaks inside quotes): name its first line
         for cells in reader:
             rows.append((start, {c: cells.get(c) or "" for c in COLUMNS if c in cells}))
