@@ -70,7 +70,7 @@ def test_csv_opens_in_a_spreadsheet(tpi, clinic):
     assert rows[2]["patient_name"] == "王秀英"
 
 
-AUDIT_KEYS = ("recorded_at", "recorded_by", "amendments", "signed", "addenda")
+AUDIT_KEYS = ("recorded_at", "recorded_by", "amendments", "signed", "addenda", "handout_given")
 
 
 def stored(tpi):
@@ -80,7 +80,8 @@ def stored(tpi):
     patients = [{k: v for k, v in p.items() if k != "amendments"}
                 for p in json.loads(tpi("patient", "list", "--json").stdout)]
     visits = json.loads(tpi("visits", "--json").stdout)
-    return patients, [{k: v for k, v in visit.items() if k not in AUDIT_KEYS} for visit in visits]
+    return ([{k: v for k, v in patient.items() if k != "amendments"} for patient in patients],
+            [{k: v for k, v in visit.items() if k not in AUDIT_KEYS} for visit in visits])
 
 
 def test_csv_round_trip_keeps_every_record_exact(tpi, clinic, tmp_path, monkeypatch):
@@ -206,3 +207,13 @@ def test_a_column_tpi_does_not_read_is_refused_not_dropped(tpi, clinic, tmp_path
     result = tpi("import", str(edited))
     assert result.exit_code == 2 and "prior_relief_pct" in result.stderr
     assert nothing_stored(tpi)
+
+
+def test_every_key_a_person_enters_has_its_csv_column():
+    from tpi_cli.exports.spreadsheet import PATIENT_COLUMNS, VISIT_COLUMNS
+    from tpi_cli.models import Patient, VisitInput
+
+    carried = {key for kind, key in VISIT_COLUMNS.values() if kind != "computed"} | {"sites", "agents"}
+    assert set(VisitInput.model_fields) - {"patient_id", "override_reason"} <= carried
+    patient_keys = {key for _, key in PATIENT_COLUMNS.values()}
+    assert set(Patient.model_fields) - {"amendments"} <= patient_keys

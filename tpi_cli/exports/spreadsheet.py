@@ -63,7 +63,8 @@ VISIT_COLUMNS: dict[str, tuple[str, str]] = {
     "visit_weight_kg": ("float", "weight_kg"), "overrides": ("json", "overrides"),
     # what tpi computed or recorded: shown to the reader, never read back
     "warnings": ("computed", ""), "amendments": ("computed", ""), "signed": ("computed", ""),
-    "addenda": ("computed", ""), "recorded_at": ("computed", ""), "recorded_by": ("computed", ""),
+    "addenda": ("computed", ""), "handout_given": ("computed", ""), "recorded_at": ("computed", ""),
+    "recorded_by": ("computed", ""),
 }
 COLUMNS = ["visit_id", *PATIENT_COLUMNS, *VISIT_COLUMNS]
 REQUIRED = ("visit_id", "patient_id", "patient_name", "patient_dob", "date", "sites", "pain_before", "pain_after")
@@ -120,6 +121,7 @@ def row(patient: Patient, visit: Visit | None) -> dict[str, str]:
         "amendments": _cell("json", record["amendments"]),
         "signed": _cell("json", record.get("signed")),
         "addenda": _cell("json", record.get("addenda") or []),
+        "handout_given": _cell("json", record.get("handout_given") or []),
         "recorded_at": record["recorded_at"] or "",
         "recorded_by": _guard(visit.recorded_by or ""),
     })
