@@ -239,3 +239,29 @@ def test_a_visit_changed_in_the_database_is_caught_by_audit_verify(tpi, monkeypa
     assert result.exit_code == 1
     assert "visit P1-V1 differs from its last audit event" in result.stderr
     assert "audit event 1 was removed" in result.stderr or "patient P1 has no audit event" in result.stderr
+
+
+def test_every_pdf_and_export_written_is_a_disclosure_event_with_kind_file_and_digest(tpi, history, tmp_path):
+    import hashlib
+
+    outputs = {
+        "pdf.summary": ("report", "--visit", "P001-V1", "-o", str(tmp_path / "note.pdf")),
+        "pdf.review": ("report", "--patient", "P001", "-o", str(tmp_path / "review.pdf")),
+        "pdf.handout": ("handout", "--visit", "P001-V1", "-o", str(tmp_path / "handout.pdf")),
+        "export.csv": ("export", "csv", "-o", str(tmp_path / "visits.csv")),
+        "export.fhir": ("export", "fhir", "-o", str(tmp_path / "bundle.json")),
+    }
+    for args in outputs.values():
+        result = tpi(*args)
+        assert result.exit_code == 0, result.stderr
+    disclosures = {e["action"]: e for e in events_of(tpi) if audit.record_kind(e["action"]) is None}
+    assert set(disclosures) == set(outputs)
+    for action, args in outputs.items():
+        path = tmp_path / args[-1].rsplit("/", 1)[-1]
+        assert disclosures[action]["record"] == str(path)
+        assert disclosures[action]["digest"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    piped = tpi("export", "csv", "-o", "-")
+    last = events_of(tpi)[-1]
+    assert (last["action"], last["record"]) == ("export.csv", "-")
+    assert last["digest"] == hashlib.sha256(piped.stdout_bytes).hexdigest()
+    assert verify(tpi).exit_code == 0

@@ -163,3 +163,15 @@ def test_a_voided_visit_leaves_exports_and_reports(tpi, p1, tmp_path):
     assert tpi("report", "--visit", "P1-V1", "-o", str(tmp_path / "x.pdf")).exit_code == 0  # shown, marked
     handout = tpi("handout", "--patient", "P1", "-o", str(tmp_path / "h.pdf"))
     assert handout.exit_code == 0, handout.stderr
+
+
+def test_a_voided_visit_gets_no_handout_and_the_patients_handout_is_of_the_latest_live_visit(tpi, p1, tmp_path):
+    logged(tpi)
+    logged(tpi)
+    assert tpi("visit", "void", "P1-V2", "--reason", "duplicate").exit_code == 0
+    refused = tpi("handout", "--visit", "P1-V2", "-o", str(tmp_path / "h.pdf"))
+    assert refused.exit_code == 2 and "voided" in refused.stderr
+    assert not (tmp_path / "h.pdf").exists()
+    assert tpi("handout", "--patient", "P1", "-o", str(tmp_path / "h.pdf")).exit_code == 0
+    actions = [e["action"] for e in json.loads(tpi("audit", "--json").stdout)]
+    assert "pdf.handout" in actions[-2:]

@@ -20,6 +20,12 @@ class Document(NamedTuple):
     data: bytes
     default_name: str  # <patient id>-<date>-<kind>.pdf: no patient name in file names
     visit_id: str | None = None  # the visit a handout was printed for
+    kind: str = "pdf"  # pdf.handout, pdf.summary, pdf.review: named in the audit trail's disclosure event
+
+
+def record_disclosure(store: Store, kind: str, file_name: str, data_digest: str) -> None:
+    """Account for patient data leaving the store (a PDF or export written): one audit event, after writing."""
+    store.audit_disclosure(kind, file_name, data_digest)
 
 
 def _clinic(settings: Settings):
@@ -34,6 +40,9 @@ def _visit_for(store: Store, visit_id: str | None, patient_id: str | None) -> tu
         raise InputError("give --visit VISIT_ID or --patient ID (the patient's latest visit), not both")
     if visit_id is not None:
         visit = require_visit(store, visit_id)
+        if visit.voided is not None:
+            raise InputError(f"visit: {visit.id} was voided (entered in error: {visit.voided.reason}); "
+                             "it gets no handout")
         return require_patient(store, visit.patient_id), visit
     patient = require_patient(store, patient_id)
     records = store.visit_records(patient.id)  # newest first: build only the latest
@@ -54,7 +63,7 @@ def handout(store: Store, *, visit_id: str | None = None, patient_id: str | None
     data = build_handout(patient, visit, _clinic(settings), lang=lang, large_print=large_print,
                          heat=settings["handout.heat"], no_soak_hours=settings["handout.no_soak_hours"])
     kind = "handout" if lang == "en" else f"handout-{lang}"
-    return Document(data, f"{patient.id}-{visit.date.isoformat()}-{kind}.pdf", visit.id)
+    return Document(data, f"{patient.id}-{visit.date.isoformat()}-{kind}.pdf", visit.id, f"pdf.{kind}")
 
 
 def visit_summary(store: Store, visit_id: str) -> Document:
@@ -65,7 +74,7 @@ def visit_summary(store: Store, visit_id: str) -> Document:
     settings = Settings(store.settings())
     history = [v for v in store.visits(patient.id) if v.id != visit.id]
     data = build_visit_summary(patient, visit, history, settings, _clinic(settings))
-    return Document(data, f"{patient.id}-{visit.date.isoformat()}-summary.pdf")
+    return Document(data, f"{patient.id}-{visit.date.isoformat()}-summary.pdf", kind="pdf.summary")
 
 
 def progress_review(store: Store, patient_id: str, since: dt.date | None = None,
@@ -83,7 +92,7 @@ def progress_review(store: Store, patient_id: str, since: dt.date | None = None,
     end = until or dt.date.today()
     data = build_progress_review(patient, list(reversed(chosen)), list(reversed(every)), settings,
                                  _clinic(settings), since=since, until=end)
-    return Document(data, f"{patient.id}-{end.isoformat()}-review.pdf")
+    return Document(data, f"{patient.id}-{end.isoformat()}-review.pdf", kind="pdf.review")
 
 
 def _selection(store: Store, patient_id: str | None, since: dt.date | None,

@@ -75,6 +75,8 @@ SAMPLE_PATIENT = "P00001"
 
 def _sample_documents(store, out: Path) -> list[Path]:
     """A handout in English and Spanish, a visit summary and a progress review of one demo patient."""
+    import hashlib
+
     from tpi_cli import documents
     from tpi_cli.files import write_output
 
@@ -85,7 +87,12 @@ def _sample_documents(store, out: Path) -> list[Path]:
         documents.visit_summary(store, latest.id),
         documents.progress_review(store, SAMPLE_PATIENT),
     ]
-    return [write_output(doc.data, out / doc.default_name, doc.default_name) for doc in made]
+    written = []
+    for doc in made:
+        path = write_output(doc.data, out / doc.default_name, doc.default_name)
+        documents.record_disclosure(store, doc.kind, str(path.resolve()), hashlib.sha256(doc.data).hexdigest())
+        written.append(path)
+    return written
 
 
 def register(app: typer.Typer) -> None:

@@ -15,10 +15,14 @@ OutOpt = Annotated[Path | None, typer.Option("-o", "--output", help="Write this 
                                              "<patient id>-<date>-<kind>.pdf here, never replacing a file.")]
 
 
-def _written(document, output: Path | None) -> None:
+def _written(store, document, output: Path | None) -> None:
+    import hashlib
+
+    from tpi_cli.documents import record_disclosure
     from tpi_cli.files import write_output
 
     path = write_output(document.data, output, document.default_name)
+    record_disclosure(store, document.kind, str(path.resolve()), hashlib.sha256(document.data).hexdigest())
     console.info(f"Wrote {path}")
 
 
@@ -45,7 +49,7 @@ def handout(
     from tpi_cli.workflow import record_handout_given
 
     document = make(store, visit_id=visit, patient_id=patient, lang=lang, large_print=large_print)
-    _written(document, output)
+    _written(store, document, output)
     # written, then recorded: the procedure note says a handout was given only once one exists
     record_handout_given(store, document.visit_id, lang, large_print)
     if not store.settings().get("clinic.phone"):
@@ -79,10 +83,10 @@ def report(
     if visit is not None:
         if since or until:
             raise InputError("--since and --until go with --patient (the progress review)")
-        _written(documents.visit_summary(store, visit), output)
+        _written(store, documents.visit_summary(store, visit), output)
     else:
         period = console.date_option("--since", since), console.date_option("--until", until)
-        _written(documents.progress_review(store, patient, *period), output)
+        _written(store, documents.progress_review(store, patient, *period), output)
 
 
 def register(app: typer.Typer) -> None:
