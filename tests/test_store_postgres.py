@@ -278,7 +278,8 @@ def test_store_info_names_the_kind_and_counts(tpi, pg_store_url, monkeypatch):
     info = json.loads(tpi("store", "info", "--json").stdout)
     head = json.loads(tpi("audit", "--json").stdout)[-1]
     assert info == {"kind": "postgresql", "location": pg_store_url, "schema_version": 1, "patients": 1,
-                    "visits": 1, "audit_head": {"seq": 2, "hash": head["hash"]}, "role": "postgres"}
+                    "visits": 1, "audit_head": {"seq": 2, "hash": head["hash"]}, "role": "postgres",
+                    "last_backup": None}
 
 
 def test_both_store_kinds_offer_the_same_methods_with_the_same_parameters():

@@ -27,3 +27,9 @@ class SendError(TpiError):
     """A FHIR server refused what was sent, or could not be reached (exit 3); the message names the server."""
 
     exit_code = 3
+
+
+class VerificationError(TpiError):
+    """A verification found a difference (exit 1): a backup that does not decrypt or does not match."""
+
+    exit_code = 1

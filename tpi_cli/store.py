@@ -490,7 +490,8 @@ class Store:
         head = self.audit_head()
         return {"kind": self.kind, "location": self.location, "schema_version": self._schema_version(),
                 "patients": len(self.patient_records()), "visits": len(self.visit_records(voided=True)),
-                "audit_head": {"seq": head.seq, "hash": head.hash} if head else None}
+                "audit_head": {"seq": head.seq, "hash": head.hash} if head else None,
+                "last_backup": self._last_backup()}
 
     # --- settings -------------------------------------------------------------------------------
 
@@ -1028,6 +1029,66 @@ class Store:
                 os.fsync(handle.fileno())
         except FileNotFoundError:
             return
+
+    def _last_backup(self) -> dict[str, Any] | None:
+        try:
+            return json.loads((self.root / BACKUP_NOTE).read_bytes())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return {"unreadable": str(self.root / BACKUP_NOTE)}
+
+
+# --- backups of a store folder (tpi_cli.backup); a PostgreSQL store is backed up by the database's tools ----
+
+BACKUP_NOTE = "backup.json"  # this store's own last backup, for `tpi store info`
+# Not part of a snapshot: the lock, and the note of the store's own last backup.
+_NOT_SNAPSHOT = frozenset({LOCK_FILE, BACKUP_NOTE})
+
+
+def snapshot(store: Store) -> tuple[dict[str, bytes], audit.Head | None]:
+    """Every file of STORE (path relative to its folder → bytes) and the audit head, read under the lock:
+    writers wait, so the files are one consistent state (a settled journal, no pending events)."""
+    if not store._exists(store._main):
+        raise store._missing()
+    with store.transaction():
+        files = {}
+        for path in sorted(store.root.rglob("*")):
+            relative = path.relative_to(store.root).as_posix()
+            if path.is_file() and not path.name.startswith(".") and relative not in _NOT_SNAPSHOT:
+                try:
+                    files[relative] = path.read_bytes()
+                except OSError as error:
+                    raise StoreError(f"cannot read store file {path}: {why(error)}") from None
+        return files, store.audit_head()
+
+
+def restore_files(root: Path, files: dict[str, bytes]) -> Store:
+    """Write FILES (from :func:`snapshot`) as a new store in the empty or new folder ROOT."""
+    root = Path(root)
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        raise InputError(f"--to: {root} is not an empty folder; restore into a new or empty folder")
+    try:
+        root.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        root.chmod(DIR_MODE)
+    except OSError as error:
+        raise StoreError(f"cannot create the store folder {root}: {why(error)}") from None
+    for relative, data in files.items():
+        if ".." in Path(relative).parts or Path(relative).is_absolute():
+            raise StoreError(f"the backup names a file outside the store ({relative}); it was not restored")
+        target = root / relative
+        try:
+            target.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(f"cannot create store folder {target.parent}: {why(error)}") from None
+        write_private_file(target, data)
+    return Store(root, create=False)
+
+
+def note_backup(store: Store, details: dict[str, Any]) -> None:
+    """Remember STORE's last backup (for `tpi store info`); under the lock, like every write."""
+    with store.transaction():
+        write_private_file(store.root / BACKUP_NOTE, _encode(details))
 
 
 def _staged_name(path: Path) -> Path:

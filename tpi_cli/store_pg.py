@@ -259,7 +259,7 @@ class PostgresStore:
         head = self.audit_head()
         return {"kind": self.kind, "location": self.location, "schema_version": version, "patients": patients,
                 "visits": visits, "audit_head": {"seq": head.seq, "hash": head.hash} if head else None,
-                "role": self.user()}
+                "role": self.user(), "last_backup": None}  # backed up by the database's own tools
 
     def as_record(self, model: type[Any], doc: Any) -> Any:
         """DOC as a MODEL; a stored row that is not a valid record is damage (exit 3), not bad input."""

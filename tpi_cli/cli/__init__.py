@@ -26,7 +26,8 @@ from tpi_cli.cli.context import state
 COMMAND_MODULES = {
     "patient": "patient", "log-visit": "visit", "visits": "visit", "visit": "visit", "handout": "documents",
     "report": "documents", "export": "exports", "import": "data", "config": "config", "demo": "demo",
-    "due": "plan", "protocol": "protocol", "store": "store", "audit": "audit",
+    "due": "plan", "protocol": "protocol", "store": "store", "audit": "audit", "muscles": "vocabulary",
+    "drugs": "vocabulary", "backup": "backup",
 }
 
 

@@ -80,8 +80,11 @@ def info(as_json: Annotated[bool, typer.Option("--json", help="Print JSON on std
     if as_json:
         console.print_json(details)
         return
-    head = details.get("audit_head")
+    head, backup = details.get("audit_head"), details.get("last_backup")
     shown = {**details, "audit_head": f"event {head['seq']}, hash {head['hash'][:16]}" if head else "no events yet"}
+    if "last_backup" in details:
+        shown["last_backup"] = (f"{backup.get('at')} to {backup.get('file')}"
+                                + ("" if backup.get("encrypted") else " (not encrypted)") if backup else "never")
     console.table("Store", ["", ""], [[key, str(value)] for key, value in shown.items()])
 
 
