@@ -10,6 +10,7 @@ import shutil
 import stat
 import tarfile
 import threading
+import time
 
 import pytest
 
@@ -212,6 +213,7 @@ def test_a_backup_taken_while_visits_are_logged_is_consistent(store_path, tmp_pa
         while not done.is_set():
             log_visit(Store(store_path), entered)
             logged.release()
+            time.sleep(0.05)  # a terminal between commands (a tight loop would starve the lock's other waiters)
 
     writer = threading.Thread(target=clinician)
     writer.start()
