@@ -223,3 +223,45 @@ def test_guided_prompt_offers_the_muscles_of_a_group_word(tpi, patient, monkeypa
     assert "1. upper trapezius" in result.stderr and "3. lower trapezius" in result.stderr
     record = json.loads(result.stdout[result.stdout.index("{"):])
     assert record["sites"] == [{"muscle": "middle trapezius", "side": "left", "points": 2}]
+
+
+def test_tpi_muscles_lists_entries_not_group_names(tpi):
+    result = tpi("muscles", "--json")
+    assert result.exit_code == 0
+    names = [m["name"] for m in json.loads(result.stdout)]
+    assert "upper trapezius" in names and "scalenes" not in names and "lumbar paraspinals" not in names
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("trapezius", ["upper trapezius", "middle trapezius", "lower trapezius"]),
+     ("UT", ["upper trapezius"]), ("scalene", ["anterior scalene", "middle scalene", "posterior scalene"]),
+     ("pterygoid", ["lateral pterygoid", "medial pterygoid"])],
+)
+def test_tpi_muscles_text_finds_entries_and_group_choices(tpi, text, expected):
+    result = tpi("muscles", text, "--json")
+    assert result.exit_code == 0
+    assert [m["name"] for m in json.loads(result.stdout)] == expected
+
+
+def test_tpi_muscles_json_has_the_fields_a_note_needs(tpi):
+    [entry] = json.loads(tpi("muscles", "QL", "--json").stdout)
+    assert entry == {"name": "quadratus lumborum", "aliases": ["QL", "quadratus"], "region": "lumbar",
+                     "level": "lumbar", "anatomical": "quadratus lumborum", "paired": True, "pneumothorax": False,
+                     "hazards": ["kidney"], "plain_en": "low back, above the hip bone"}
+
+
+def test_tpi_muscles_unknown_text_is_bad_input_with_suggestions(tpi):
+    result = tpi("muscles", "levatr scapulae")
+    assert result.exit_code == 2 and "levator scapulae" in result.stderr
+
+
+def test_tpi_drugs_lists_strengths_sold_and_the_reference_limits(tpi):
+    records = {d["name"]: d for d in json.loads(tpi("drugs", "--json").stdout)}
+    assert records["bupivacaine"]["strengths"] == [0.25, 0.5, 0.75]
+    assert records["bupivacaine"]["max_mg_24h"] == 400
+    assert records["procaine"]["max_mg_kg"] == 7 and "AAFP-2014" in records["procaine"]["source"]
+    assert records["triamcinolone"]["strengths"] == [10, 40, 80] and "max_mg" not in records["triamcinolone"]
+    table = tpi("drugs")
+    assert table.exit_code == 0 and "Xylocaine" in table.stdout

@@ -208,6 +208,11 @@ def stored_muscle(name: str) -> Muscle:
     return muscles()[canonical]
 
 
+def group_choices(text: str) -> tuple[str, ...]:
+    """The muscles a group word may mean (empty when TEXT is no group word)."""
+    return muscle_groups().get(_key(text), ())
+
+
 def muscles_matching(text: str) -> list[Muscle]:
     """Entries TEXT names or that contain it in their name or an alias (for `tpi muscles TEXT`)."""
     key = _key(text)
