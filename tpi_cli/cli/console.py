@@ -122,7 +122,8 @@ def warning_lines(warnings: list[str]) -> str:
 
 
 # Columns whose text may wrap on spaces; the others (ids, dates, codes) stay on one line.
-WRAPPING_COLUMNS = {"sites", "doses", "name", "allergies", "meaning", "notes", "risks", "value", "due", "CPT", "rule"}
+WRAPPING_COLUMNS = {"sites", "doses", "name", "allergies", "aliases", "brands", "source", "meaning", "notes",
+                    "risks", "value", "due", "CPT", "rule"}
 
 
 # Columns whose own narrowest readable width differs from tables.MIN_WRAP_WIDTH: free text that needs
