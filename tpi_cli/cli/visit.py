@@ -386,6 +386,14 @@ def render_visit(visit: Visit, title: str, patient: Patient | None = None, *, as
     console.panel("\n".join(lines), title=title, style=style, asked=asked)
 
 
+def _print_visit(visit: Visit, as_json: bool, title: str) -> None:
+    """What a command that changed one visit prints: the record with --json, else its panel."""
+    if as_json:
+        console.print_json(visit)
+    else:
+        render_visit(visit, title=title)
+
+
 def _was_signed(visit: Visit) -> bool:
     return any("signed" in amendment.changes for amendment in visit.amendments)
 
@@ -667,10 +675,7 @@ def amend(
                                    risks_discussed=risks_discussed, anticoagulant=anticoagulant, last_dose=last_dose,
                                    inr=inr, steroid_vial_ml=steroid_vial_ml))
     visit = amend_visit(store, visit_id, changes, reason, override_reason=override_reason)
-    if as_json:
-        console.print_json(visit)
-    else:
-        render_visit(visit, title="Visit amended")
+    _print_visit(visit, as_json, title="Visit amended")
 
 
 VisitIdArg = Annotated[str, typer.Argument(help="Visit id, e.g. P001-V3.", metavar="VISIT_ID", autocompletion=complete.visit_ids)]
@@ -691,10 +696,7 @@ def sign(visit_id: VisitIdArg, as_json: JsonOpt = False) -> None:
     from tpi_cli.workflow import sign_visit
 
     visit = sign_visit(open_store(), visit_id)
-    if as_json:
-        console.print_json(visit)
-    else:
-        render_visit(visit, title="Visit signed")
+    _print_visit(visit, as_json, title="Visit signed")
 
 
 @visit_app.command("addendum")
@@ -714,10 +716,7 @@ def addendum(
     from tpi_cli.workflow import add_addendum
 
     visit = add_addendum(open_store(), visit_id, text)
-    if as_json:
-        console.print_json(visit)
-    else:
-        render_visit(visit, title="Addendum added")
+    _print_visit(visit, as_json, title="Addendum added")
 
 
 @visit_app.command("void")
@@ -737,10 +736,7 @@ def void(
     from tpi_cli.workflow import void_visit
 
     visit = void_visit(open_store(), visit_id, reason)
-    if as_json:
-        console.print_json(visit)
-    else:
-        render_visit(visit, title="Visit voided")
+    _print_visit(visit, as_json, title="Visit voided")
 
 
 def register(app: typer.Typer) -> None:
