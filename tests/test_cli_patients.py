@@ -75,3 +75,14 @@ def test_config_set_and_show(tpi):
     unknown = tpi("config", "set", "clinic.fax", "1")
     assert unknown.exit_code == 2 and "unknown setting" in unknown.stderr
     assert "clinic.phone" in tpi("config", "show").stdout
+
+
+@pytest.mark.parametrize("command", [("patient", "add", "--id", "P9", "--name", "A", "--dob", "1970-01-01"),
+                                     ("patient", "update", "P001")])
+def test_a_mistyped_allergy_is_kept_as_typed_and_flagged_at_once(tpi, patient, command):
+    result = tpi(*command, "--allergy", "lidocain", "--allergy", "sulfite")
+    assert result.exit_code == 0, result.stderr
+    assert "'lidocain'" in result.stderr and "lidocaine" in result.stderr and "cannot check" in result.stderr
+    assert "sulfite" not in result.stderr
+    shown = json.loads(tpi("patient", "show", command[2] if command[1] == "update" else "P9", "--json").stdout)
+    assert "lidocain" in shown["allergies"]

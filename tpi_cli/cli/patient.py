@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -68,6 +69,7 @@ def add(
         console.print_json(patient)
     else:
         console.info(f"Added patient {patient.id}.")
+    _warn_unreadable_allergies(allergy or ())
 
 
 @patient_app.command("update")
@@ -106,6 +108,14 @@ def update(
         console.print_json(patient)
     else:
         console.info(f"Updated patient {patient.id}: {', '.join(patient.amendments[-1].changes)}.")
+    _warn_unreadable_allergies(allergy or ())
+
+
+def _warn_unreadable_allergies(typed: Sequence[str]) -> None:
+    """Say at once when an allergy just typed names nothing tpi can check (a slip like 'lidocain')."""
+    from tpi_cli.clinical.safety import allergy_notes
+
+    console.warnings(allergy_notes(typed))
 
 
 def _risks(patient: Patient) -> str:
