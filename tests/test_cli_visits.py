@@ -261,3 +261,27 @@ def test_amended_follow_up_days_count_from_the_new_date(tpi, log, patient):
     assert json.loads(result.stdout)["follow_up"] == "2026-10-11"
     result = tpi("visit", "amend", record["id"], "--reason", "later review", "--follow-up-days", "20", "--json")
     assert json.loads(result.stdout)["follow_up"] == "2026-10-21"
+
+
+@pytest.mark.parametrize(
+    ("option", "text", "message"),
+    [
+        ("--agent", "lidocaine 1% -3 mL", "minus sign"),
+        ("--agent", "lidocaine -1% 3 mL", "minus sign"),
+        ("--agent", "lidocaine 1% 3 mL mL", "without its own amount"),
+        ("--agent", "lidocaine 1% % 3 mL", "without its own amount"),
+        ("--agent", "lidocaine 1% 3 mL xyz", "'xyz' is not part of a drug name"),
+        ("--agent", "lidocaine 1% 3 mLx", "put a space after the unit"),
+        ("--agent", "lidocaine 1% 2,5 mL", "decimal comma"),
+        ("--site", "UT:left:-2", "whole number"),
+        ("--site", "UT left 2.5", "whole number"),
+        ("--function", "NDI=2,5", "decimal comma"),
+    ],
+)
+def test_text_that_could_be_misread_exits_2_and_stores_nothing(tpi, patient, option, text, message):
+    given = {"--site": "UT:left:2", "--agent": "lidocaine 1% 3 mL", "--function": "NDI=24", option: text}
+    args = [part for pair in given.items() for part in pair]
+    result = tpi("log-visit", "--patient", "P001", *args, "--pain-before", "6", "--pain-after", "2")
+    assert result.exit_code == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert stored_visits(tpi) == []

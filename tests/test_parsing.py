@@ -6,7 +6,14 @@ from hypothesis import strategies as st
 
 from tpi_cli import vocab
 from tpi_cli.models import AgentInput, Concentration, Site
-from tpi_cli.parsing import format_agent, format_site, parse_agent, parse_function_score, parse_site
+from tpi_cli.parsing import (
+    format_agent,
+    format_number,
+    format_site,
+    parse_agent,
+    parse_function_score,
+    parse_site,
+)
 
 
 @pytest.mark.parametrize(
@@ -148,3 +155,96 @@ def test_sites_may_be_typed_with_spaces(text, expected):
 def test_label_words_name_no_drug(text):
     agent = parse_agent(text)
     assert (agent.drug, agent.volume_ml, agent.epinephrine) == ("lidocaine", 3, False)
+
+
+# --- text that must be refused, never read as something else (issue 9 item 2) ---------------------------
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("lidocaine 1% -3 mL", "minus sign"),
+        ("lidocaine -1% 3 mL", "minus sign"),
+        ("lidocaine 1% \u22123 mL", "minus sign"),
+        ("lidocaine 1% 3 mL mL", "'mL' without its own amount"),
+        ("lidocaine 1% % 3 mL", "'%' without its own amount"),
+        ("triamcinolone 40 mg/mL mg 1 mL", "'mg' without its own amount"),
+        ("lidocaine 1% 3 mL xyz", "'xyz' is not part of a drug name"),
+        ("xyz lidocaine 1% 3 mL", "'xyz' is not part of a drug name"),
+        ("lidocaine 1% 3 mLx", "put a space after the unit"),
+        ("lidocaine 1%% 3 mL", "put a space after the unit"),
+        ("lidocaine 1% 2,5 mL", "decimal comma"),
+        ("lidocaine 1,5% 3 mL", "decimal comma"),
+        ("lidocaine 1% \u0663 mL", "no volume"),
+    ],
+)
+def test_agent_text_that_could_be_misread_is_refused_naming_the_fix(text, message):
+    with pytest.raises(ValueError, match=message) as refused:
+        parse_agent(text)
+    assert "like 'lidocaine 1% 3 mL'" in str(refused.value)
+
+
+@pytest.mark.parametrize("text", ["UT:left:-2", "UT left -2", "UT left 2.5", "UT:left:\u0663", "UT:left:2x"])
+def test_site_points_that_could_be_misread_are_refused(text):
+    with pytest.raises(ValueError, match="whole number from 1 to 20"):
+        parse_site(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("NDI=-3", "cannot be negative"), ("NDI=2,5", "decimal comma"), ("NDI=1e1", "not a number"),
+     ("NDI=nan", "not a number"), ("NDI=1_0", "not a number"), ("NDI=\uff11\uff12", "not a number")],
+)
+def test_function_scores_are_written_plainly(text, message):
+    with pytest.raises(ValueError, match=message):
+        parse_function_score(text)
+
+
+@pytest.mark.parametrize("text", ["lidocaine 2% 1:200,000 3 mL", "lidocaine epinephrine-free 1% 3 mL",
+                                  "lidocaine 1%, 3 mL", "Depo-Medrol 40 mg/ml 1 ml", "lidocaine w/ epi 1% 3 mL"])
+def test_commas_and_hyphens_clinicians_type_still_read(text):
+    parse_agent(text)
+
+
+# --- arbitrary text: a bad-input error or a value that survives its own formatting ------------------------
+
+_DRUG_WORDS = sorted({"lidocaine", "Xylocaine", "bupivacaine", "Kenalog", "Depo-Medrol", "triamcinolone", "saline",
+                      "HCl", "MPF", "plain", "with", "w/", "epi", "epinephrine", "epinephrine-free", "1:200,000"})
+_AGENT_TOKENS = st.one_of(
+    st.sampled_from(_DRUG_WORDS),
+    st.sampled_from(["%", "mL", "ml", "cc", "mg", "mg/mL", "/", "-", ",", ".", ":", "+", "\u2212", " ", "  "]),
+    st.integers(-5, 500).map(str),
+    st.decimals("-9.99", "99.99", places=2).map(str),
+    st.text(max_size=3),
+)
+_SITE_TOKENS = st.one_of(
+    st.sampled_from(["UT", "upper trapezius", "QL", "levator", "glute med", "multifidus", "left", "r", "both",
+                     "midline", ":", " ", "-", ",", "."]),
+    st.integers(-3, 25).map(str),
+    st.text(max_size=3),
+)
+
+
+def _round_trips(parse, format_, text):
+    try:
+        value = parse(text)
+    except ValueError:
+        return
+    assert parse(format_(value)) == value
+
+
+@given(st.one_of(st.text(), st.lists(_AGENT_TOKENS, max_size=8).map(" ".join),
+                 st.lists(_AGENT_TOKENS, max_size=8).map("".join)))
+def test_any_agent_text_is_refused_or_read_back_the_same(text):
+    _round_trips(parse_agent, format_agent, text)
+
+
+@given(st.one_of(st.text(), st.lists(_SITE_TOKENS, max_size=6).map(" ".join),
+                 st.lists(_SITE_TOKENS, max_size=6).map(":".join)))
+def test_any_site_text_is_refused_or_read_back_the_same(text):
+    _round_trips(parse_site, format_site, text)
+
+
+@given(st.one_of(st.text(), st.builds("{}={}".format, st.sampled_from(["NDI", "ODI", "x", ""]),
+                                      st.one_of(st.text(max_size=6), st.floats().map(str)))))
+def test_any_function_score_text_is_refused_or_read_back_the_same(text):
+    _round_trips(parse_function_score, lambda s: f"{s.scale}={format_number(s.score)}", text)

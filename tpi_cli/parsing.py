@@ -25,7 +25,8 @@ SIDE_WORDS = {
 SITE_EXAMPLE = "'upper trapezius:left:2' (MUSCLE[:SIDE[:POINTS]])"
 AGENT_EXAMPLE = "'lidocaine 1% 3 mL' or 'triamcinolone 40 mg/mL 0.5 mL'"
 
-_NUMBER = r"(\d+(?:\.\d+)?|\.\d+)"
+# ASCII digits only: \d would also read Arabic-Indic or full-width digits, which nobody checks by eye.
+_NUMBER = r"([0-9]+(?:\.[0-9]+)?|\.[0-9]+)"
 # Epinephrine is read only from a positive statement (clinical-reference.md §9): "with epinephrine",
 # "w/ epi", "1:200,000". The Xylocaine label itself writes "epinephrine-free solutions", so the negative
 # phrasings are matched first and mean none.
@@ -45,6 +46,13 @@ _EPINEPHRINE = re.compile(
 _VOLUME = re.compile(_NUMBER + r"\s*(?:ml|cc)\b", re.IGNORECASE)
 _MG_PER_ML = re.compile(_NUMBER + r"\s*mg\s*/\s*ml\b", re.IGNORECASE)
 _PERCENT = re.compile(_NUMBER + r"\s*%")
+# Refused before anything is read, so no part of the text is read as something else: "-3 mL" is not 3 mL,
+# "2,5 mL" is not 5 mL, "3 mLx" is not "3 mL" plus a word.
+_MINUS = re.compile(r"[-\u2212\u2012\u2013\u2014]\s*\.?[0-9]")
+_DECIMAL_COMMA = re.compile(r"[0-9],[0-9]")
+_GLUED_UNIT = re.compile(_NUMBER + r"\s*(?:ml|cc|mg\s*/\s*ml|%)(?=[^\W_]|%)", re.IGNORECASE)
+# what is left of a unit once each amount has taken its own: "3 mL mL", "1% % 3 mL"
+_UNIT_WORDS = {"ml", "cc", "mg", "mcg", "g", "l", "%", "/", "mg/ml", "ml/mg"}
 # words on labels and in notes that name no drug: "lidocaine HCl 1% MPF", "plain bupivacaine"
 _LABEL_WORDS = {"plain", "hcl", "hydrochloride", "pf", "mpf", "preservative", "free", "injection", "inj"}
 
@@ -57,12 +65,18 @@ def format_number(value: float) -> str:
     return text
 
 
+_POINTS_LIKE = re.compile(r"[-+\u2212]?[0-9.,]*[0-9][0-9.,]*")
+_WHOLE = re.compile(r"[0-9]+")
+_SCORE = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
+
+
 def _site_parts(text: str) -> list[str]:
     """MUSCLE, SIDE, POINTS from 'muscle:side:points', or from 'muscle side points' as people also type."""
     if ":" in text:
         return [part.strip() for part in text.split(":")]
     words = text.split()
-    points = words.pop() if len(words) > 1 and words[-1].isdigit() else None
+    # a last word that looks like a number is the points, so '-2' or '2.5' is refused as points, not as a muscle
+    points = words.pop() if len(words) > 1 and _POINTS_LIKE.fullmatch(words[-1]) else None
     side = words.pop() if len(words) > 1 and words[-1].lower() in SIDE_WORDS else None
     parts = [" ".join(words)]
     if side or points:
@@ -91,7 +105,7 @@ def parse_site(text: str) -> Site:
         side = "midline"
     points = 1
     if len(parts) == 3:
-        if not parts[2].isdigit():
+        if not _WHOLE.fullmatch(parts[2]):
             raise ValueError(f"points {parts[2]!r} in site {text!r} must be a whole number from 1 to 20")
         points = int(parts[2])
     if not 1 <= points <= 20:
@@ -109,12 +123,23 @@ def format_site(site: Site) -> str:
 def parse_agent(text: str) -> AgentInput:
     """Free-typed agent → AgentInput: drug (generic or brand), concentration, volume, epinephrine."""
     rest = text.strip()
+    if _MINUS.search(rest):
+        raise ValueError(f"agent {text!r} has a minus sign before a number; strengths and volumes are positive, "
+                         f"write them like {AGENT_EXAMPLE}")
     without = bool(_NO_EPINEPHRINE.search(rest))
     rest = _NO_EPINEPHRINE.sub(" ", rest)
     epinephrine = bool(_EPINEPHRINE.search(rest))
     if without and epinephrine:
         raise ValueError(f"agent {text!r} says both with and without epinephrine; give one")
     rest = _EPINEPHRINE.sub(" ", rest)
+    # after the epinephrine ratio (1:200,000) is gone, a comma between digits can only be a decimal comma
+    if _DECIMAL_COMMA.search(rest):
+        raise ValueError(f"agent {text!r} has a decimal comma; write decimals with a point (2.5 mL), "
+                         f"like {AGENT_EXAMPLE}")
+    glued = _GLUED_UNIT.search(rest)
+    if glued:
+        raise ValueError(f"agent {text!r}: cannot read {rest[glued.start():glued.end() + 1].strip()!r}; "
+                         f"put a space after the unit, like {AGENT_EXAMPLE}")
 
     volumes = list(_VOLUME.finditer(rest))
     if not volumes:
@@ -138,19 +163,43 @@ def parse_agent(text: str) -> AgentInput:
                 raise ValueError(f"agent {text!r}: the concentration must be above 0") from None
             rest = rest[: found[0].start()] + " " + rest[found[0].end():]
 
-    name = " ".join(word for word in rest.replace(",", " ").replace("-", " ").split()
-                    if word.lower() not in _LABEL_WORDS)
+    words = [word for word in rest.replace(",", " ").replace("-", " ").split() if word.lower() not in _LABEL_WORDS]
+    units = [word for word in words if word.lower() in _UNIT_WORDS or "%" in word or "/" in word]
+    if units:
+        raise ValueError(f"agent {text!r} has {units[0]!r} without its own amount; give one strength and one "
+                         f"volume, each with one unit, like {AGENT_EXAMPLE}")
+    name = " ".join(words)
     if not name:
         raise ValueError(f"agent {text!r} names no drug; write it like {AGENT_EXAMPLE}")
     if re.search(r"\d", name):
         raise ValueError(
             f"cannot read the strength in agent {text!r}; give it as % or mg/mL, like {AGENT_EXAMPLE}"
         )
-    drug = vocab.find_drug(name)
+    drug = _find_drug(text, words)
     try:
         return AgentInput(drug=drug.name, concentration=concentration, volume_ml=volume, epinephrine=epinephrine)
     except ValidationError as error:
         raise ValueError(f"agent {text!r}: " + "; ".join(problems(error))) from None
+
+
+def _find_drug(text: str, words: list[str]) -> vocab.Drug:
+    """The drug the words name; a drug name followed or preceded by words that are no part of it is refused
+    naming those words, so 'lidocaine 1% 3 mL xyz' is not reported as an unknown drug 'lidocaine xyz'."""
+    try:
+        return vocab.find_drug(" ".join(words))
+    except vocab.UnknownTermError as unknown:
+        for start in range(len(words)):
+            for end in range(len(words), start, -1):
+                if (start, end) == (0, len(words)):
+                    continue
+                try:
+                    vocab.find_drug(" ".join(words[start:end]))
+                except vocab.UnknownTermError:
+                    continue
+                extra = " ".join(words[:start] + words[end:])
+                raise ValueError(f"agent {text!r}: {extra!r} is not part of a drug name, strength or volume; "
+                                 f"write the agent like {AGENT_EXAMPLE}") from None
+        raise unknown from None
 
 
 def format_concentration(concentration: Concentration) -> str:
@@ -177,10 +226,17 @@ def parse_function_score(text: str) -> FunctionalScore:
     scale, sep, score = text.partition("=")
     if not sep or not scale.strip():
         raise ValueError(f"functional score {text!r}: write it as SCALE=SCORE, e.g. NDI=24 or ODI=38")
-    try:
-        value = float(score)
-    except ValueError:
-        raise ValueError(f"functional score {text!r}: {score.strip()!r} is not a number") from None
+    score = score.strip()
+    # float() alone would take '1e1', '1_0', 'nan' and full-width digits; a score is written plainly
+    if not _SCORE.fullmatch(score):
+        if _MINUS.match(score):
+            problem = "cannot be negative"
+        elif _DECIMAL_COMMA.search(score):
+            problem = "has a decimal comma; write decimals with a point (12.5)"
+        else:
+            problem = "is not a number"
+        raise ValueError(f"functional score {text!r}: {score!r} {problem}; write it as SCALE=SCORE, e.g. NDI=24")
+    value = float(score)
     try:
         return FunctionalScore(scale=scale.strip(), score=value)
     except ValidationError as error:
