@@ -2,7 +2,8 @@
 runs the installed `tpi` as a user would and accepts only the documented exit codes 0-3.
 
 Permission cases need a user the file modes apply to: the tests run as root here, so those runs drop to
-`nobody` (root reads any file whatever its mode); as an ordinary user they run as that user.
+`nobody` (root reads any file whatever its mode), or — where `nobody` cannot reach the interpreter, as
+on CI — to root without capabilities; as an ordinary user they run as that user.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -32,14 +34,27 @@ def _drop_privileges() -> None:
     os.setuid(NOBODY)
 
 
-def _unprivileged_command() -> tuple[list[str], dict[str, str]] | None:
-    """How `nobody` runs this tpi: the installed command, or (when the test interpreter lives where nobody
-    may not go, e.g. a pyenv under /root) a system python of the same version over the same packages."""
+# Root without capabilities: file modes apply to it as to anyone (no CAP_DAC_OVERRIDE), and with the
+# "noroot" securebits an exec does not give them back. Used when `nobody` cannot reach this interpreter.
+NO_CAPABILITIES = ["setpriv", "--securebits", "+noroot,+noroot_locked,+no_setuid_fixup,+no_setuid_fixup_locked",
+                   "--bounding-set", "-all", "--inh-caps", "-all", "--"]
+
+
+class Unprivileged(NamedTuple):
+    command: list[str]
+    env: dict[str, str]
+    as_nobody: bool  # else: root without capabilities
+
+
+def _unprivileged_command() -> Unprivileged | None:
+    """How an unprivileged user runs this tpi: as `nobody` (the installed command, or a system python of the
+    same version over the same packages), else — when the interpreter lives where nobody may not go, e.g. a
+    pyenv under /root, as on CI — root stripped of every capability."""
     if not AS_ROOT:
-        return [TPI], {}
+        return Unprivileged([TPI], {}, as_nobody=False)
     try:
         if subprocess.run([TPI, "--version"], check=False, preexec_fn=_drop_privileges, capture_output=True).returncode == 0:
-            return [TPI], {}
+            return Unprivileged([TPI], {}, as_nobody=True)
     except OSError:
         pass
     import site
@@ -55,7 +70,12 @@ def _unprivileged_command() -> tuple[list[str], dict[str, str]] | None:
         except OSError:
             continue
         if check.returncode == 0:
-            return [python, "-m", "tpi_cli"], {"PYTHONPATH": path}
+            return Unprivileged([python, "-m", "tpi_cli"], {"PYTHONPATH": path}, as_nobody=True)
+    try:
+        if subprocess.run([*NO_CAPABILITIES, TPI, "--version"], check=False, capture_output=True).returncode == 0:
+            return Unprivileged([*NO_CAPABILITIES, TPI], {}, as_nobody=False)
+    except OSError:
+        pass
     return None
 
 
@@ -68,15 +88,17 @@ def run(*args: str, store: Path, cwd: Path | None = None, unprivileged: bool = F
         if file_limit is not None:  # a full disk, as the kernel reports it to one process: EFBIG
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
             resource.setrlimit(resource.RLIMIT_FSIZE, (file_limit, file_limit))
-        if unprivileged and AS_ROOT:
+        if unprivileged and UNPRIVILEGED is not None and UNPRIVILEGED.as_nobody:
             _drop_privileges()
 
     command, extra = [TPI], {}
     if unprivileged:
         if UNPRIVILEGED is None:
             pytest.skip("no interpreter an unprivileged user may run, so file modes cannot be tested as root")
-        command, extra = UNPRIVILEGED
-    env = {**os.environ, "TPI_STORE": str(store), "NO_COLOR": "1", "HOME": str(cwd or store.parent), **extra}
+        command, extra = UNPRIVILEGED.command, UNPRIVILEGED.env
+    # pytest's PYTEST_CURRENT_TEST holds the test id, which holds the hostile parameter: too long for exec
+    inherited = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    env = {**inherited, "TPI_STORE": str(store), "NO_COLOR": "1", "HOME": str(cwd or store.parent), **extra}
     return subprocess.run([*command, *args], check=False, env=env, cwd=cwd or store.parent, capture_output=True, text=True,
                           timeout=120, input=stdin, preexec_fn=prepare)
 
@@ -91,7 +113,7 @@ def shared_dir():
     """A folder the unprivileged user owns (pytest's tmp_path is private to root)."""
     folder = Path(tempfile.mkdtemp(prefix="tpi-test-"))
     folder.chmod(0o755)
-    if AS_ROOT:
+    if AS_ROOT and UNPRIVILEGED is not None and UNPRIVILEGED.as_nobody:
         os.chown(folder, NOBODY, NOBODY)
     yield folder
     for path in [folder, *folder.rglob("*")]:
