@@ -188,9 +188,12 @@ def test_progress_review_shows_trend_responders_and_payer_criteria(tpi, tmp_path
     assert result.exit_code == 0, result.stderr
     text = pdf_text(out)
     assert "Progress Review" in text and "Иван Петров" in text
-    assert "2 of 3 visits (67%)" in text  # 8→3 and 7→2 are responders, 6→5 is not
-    # next visit's pre score against the last post score: 3→7 and 2→6; 13% below the previous baselines
-    assert "risen +4.0 points" in " ".join(text.split()) and "13% below the previous baseline" in text
+    flat = " ".join(text.split())
+    assert "2 of 3 (67%)" in flat  # immediate responders, reported apart: 8→3 and 7→2 are, 6→5 is not
+    # sustained relief against the index pain 8 of 2026-01-05: 7 (12%) and 6 (25%), so no responder
+    assert "0 of 2 follow-up visits ≥ 30%" in flat
+    assert "25% relief: pain 6 before the visit of 2026-05-04 against index pain 8 before the first injection on " \
+        "2026-01-05" in flat
     assert "relief 60% (≥ 50%) for 7 weeks (≥ 6)" in text
     assert "3 of 3 allowed" in text
     assert "Pain (0-10 numeric rating scale)" in text and "Visit date" in text and "before injection" in text

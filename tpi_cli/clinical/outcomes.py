@@ -7,7 +7,6 @@ moderate, ≥ 50% substantial. Percent relief is undefined from a baseline of 0,
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -118,7 +117,7 @@ class IndexRelief(NamedTuple):
     def relief_pct(self) -> float | None:
         """Relief against the index pain; None when the index pain is 0 (undefined, and said so)."""
         pct = percent_change(self.index_pain, self.measured_pain)
-        return None if pct is None else -pct
+        return None if pct is None else 0.0 - pct  # not -pct: pain back at baseline must read "0%", not "-0%"
 
     def text(self) -> str:
         pct = self.relief_pct
@@ -156,23 +155,6 @@ def responders(visits: Sequence[Visit]) -> Responders:
         mean_change=sum(changes) / len(changes) if changes else None,
         mean_pct=sum(pcts) / len(pcts) if pcts else None,
     )
-
-
-class SustainedRelief(NamedTuple):
-    """How the relief held until the next visit: its pre-injection pain against this visit's scores."""
-
-    visit: Visit
-    next_visit: Visit
-
-    @property
-    def relief_pct(self) -> float | None:
-        """Relief still present at the next visit, against this visit's baseline."""
-        pct = percent_change(self.visit.pain_before, self.next_visit.pain_before)
-        return None if pct is None else -pct
-
-
-def sustained_relief(ascending: Sequence[Visit]) -> list[SustainedRelief]:
-    return [SustainedRelief(a, b) for a, b in itertools.pairwise(ascending)]
 
 
 def sessions_in_year(visits: Sequence[Visit], day: dt.date) -> int:

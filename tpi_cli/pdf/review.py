@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.lineplots import LinePlot
@@ -11,16 +12,19 @@ from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
 from reportlab.lib.units import inch
 
-from tpi_cli.clinical.doses import anesthetic_doses, combined_fraction, dose_by_drug, steroid_mpe
+from tpi_cli.clinical.doses import anesthetic_doses, combined_fraction, dose_by_drug, percent_text, steroid_mpe
 from tpi_cli.clinical.outcomes import (
+    RESPONDER_PCT,
     days_since_same_site,
+    function_change,
+    immediate_response,
     immpact_category,
+    index_relief,
     muscle_outcomes,
     percent_change,
     responders,
     sessions_in_year,
     steroid_mpe_in_year,
-    sustained_relief,
 )
 from tpi_cli.clinical.safety import payer_profile, relief_against_bar
 from tpi_cli.models import FUNCTION_SCALES, Patient, Visit
@@ -44,7 +48,7 @@ from tpi_cli.pdf.common import (
 from tpi_cli.pdf.summary import WIDTH, patient_line, weight_on
 from tpi_cli.settings import Settings
 
-HIGHER_IS_BETTER = {"PSFS"}  # the other named scales score disability: lower is better
+SUBSTANTIAL_PCT = 50.0  # IMMPACT-2008 "substantial"; RESPONDER_PCT (30) is "moderate"
 
 
 def _short_date(day: dt.date) -> str:
@@ -97,10 +101,6 @@ def _function_trend(visits: list[Visit]) -> dict[str, list[tuple[dt.date, float]
     return trend
 
 
-def _improved(scale: str, first: float, last: float) -> bool:
-    return last > first if scale in HIGHER_IS_BETTER else last < first
-
-
 def build_progress_review(patient: Patient, visits: list[Visit], every: list[Visit], settings: Settings,
                           clinic: Clinic, *, since: dt.date | None, until: dt.date) -> bytes:
     """VISITS (the period, oldest first) against EVERY visit of the patient (oldest first)."""
@@ -119,6 +119,12 @@ def build_progress_review(patient: Patient, visits: list[Visit], every: list[Vis
     mpe_year = steroid_mpe_in_year(every, until)
     relief_visit = next((v for v in reversed(every) if v.prior_relief and v.date <= until), None)
     trend = _function_trend(visits)
+    upto = [v for v in every if v.date <= until]
+    # sustained relief (§9): pain before each later visit against the index pain before the first injection
+    reliefs = dict(zip((v.id for v in upto[1:]), index_relief(upto), strict=True))
+    in_period = {v.id for v in visits}
+    period_reliefs = [r for key, r in reliefs.items() if key in in_period]
+    judged_reliefs = [r for r in period_reliefs if r.relief_pct is not None]
 
     # --- repeat criteria of the payer profile -----------------------------------------------------------
     criteria: list[tuple[str, bool | None, str]] = []
@@ -130,30 +136,25 @@ def build_progress_review(patient: Patient, visits: list[Visit], every: list[Vis
             pct, weeks = relief_visit.prior_relief.pct, relief_visit.prior_relief.weeks
             met = pct >= bar_pct and weeks >= bar_weeks
             detail = f"{relief_against_bar(pct, weeks, bar_pct, bar_weeks)}, reported {long_date(relief_visit.date)}"
-            # the reported relief against the data: pain before that visit vs the baseline of the one before
-            earlier = [v for v in every if v.date < relief_visit.date]
-            if earlier:
-                baseline = earlier[-1]
-                measured = percent_change(baseline.pain_before, relief_visit.pain_before)
-                detail += (f"; measured: pain {baseline.pain_before} before the injection of "
-                           f"{long_date(baseline.date)}, {relief_visit.pain_before} before the visit of "
-                           f"{long_date(relief_visit.date)}")
-                if measured is not None and -measured < bar_pct and met:
+            # the reported relief against the data: sustained relief measured at that visit
+            measured = reliefs.get(relief_visit.id)
+            if measured is not None:
+                detail += f"; measured: {measured.text()}"
+                if met and (measured.relief_pct is None or measured.relief_pct < bar_pct):
                     met = False
-                    detail += (" — the pain is back near baseline, which contradicts the reported relief"
-                               if relief_visit.pain_before >= baseline.pain_before
-                               else f" — only {max(-measured, 0):.0f}% below baseline, which contradicts the "
-                                    "reported relief")
+                    detail += (" — the pain is back at or above the index pain, which contradicts the reported "
+                               "relief" if measured.measured_pain >= measured.index_pain
+                               else " — which contradicts the reported relief")
             criteria.append(("Relief from the last injection", met, detail))
     if rules["requires_home_exercise"]:
         criteria.append(("Home exercise / rehab", last.home_exercise is True,
                          "takes part" if last.home_exercise else "not recorded at the latest visit"))
     if trend:
-        improved = [(scale, pts) for scale, pts in trend.items() if len(pts) > 1]
-        if improved:
-            scale, pts = improved[0]
-            ok = _improved(scale, pts[0][1], pts[-1][1])
-            criteria.append(("Function on a validated scale", ok, f"{scale} {pts[0][1]:g} → {pts[-1][1]:g}"))
+        changes = [function_change(scale, pts[0][1], pts[-1][1]) for scale, pts in trend.items() if len(pts) > 1]
+        if changes:
+            judged = [c for c in changes if c.verdict != "cannot judge"]
+            ok = any(c.verdict == "improved" for c in judged) if judged else None
+            criteria.append(("Function on a validated scale", ok, "; ".join(c.detail for c in changes)))
         else:
             criteria.append(("Function on a validated scale", None, "one score only: no trend yet"))
     else:
@@ -171,26 +172,19 @@ def build_progress_review(patient: Patient, visits: list[Visit], every: list[Vis
     if mean_pct is not None:
         moved = f"fell by {-mean_pct:.0f}%" if mean_pct < 0 else f"rose by {mean_pct:.0f}% (worse)" if mean_pct > 0 \
             else "did not change"
-        summary.append(f"Immediate response (5-15 minutes after, mostly the anesthetic): pain {moved} on average "
-                       f"({stats.mean_change:+.1f} points"
-                       + (f"; {immpact_category(-mean_pct)})." if mean_pct <= 0 else ")."))
-    if stats.share is not None:
-        summary.append(f"Immediate responders: {stats.responders} of {stats.defined} visits ({stats.share:.0%}) "
-                       "reached ≥ 30% and ≥ 2 points right after the injection; this is not sustained relief.")
-    relief = sustained_relief([v for v in every if v.date <= until])
-    in_period = {v.id for v in visits}
-    relief_in_period = [r for r in relief if r.visit.id in in_period]
-    if relief_in_period:
-        rise = sum(r.next_visit.pain_before - r.visit.pain_after for r in relief_in_period) / len(relief_in_period)
-        summary.append(f"By the next visit, pain had risen {rise:+.1f} points on average from the score just "
-                       "after the injection")
-        held = [r.relief_pct for r in relief_in_period if r.relief_pct is not None]
-        if held:
-            average = sum(held) / len(held)
-            summary[-1] += f", to {abs(average):.0f}% {'below' if average >= 0 else 'above'} the previous baseline"
-        summary[-1] += "."
+        summary.append(f"Immediate response (5-15 minutes after, mostly the anesthetic; not relief): pain {moved} "
+                       f"on average ({stats.mean_change:+.1f} points; {immpact_category(-mean_pct)}).")
+    moderate = sum(r.relief_pct >= RESPONDER_PCT for r in judged_reliefs)
+    substantial = sum(r.relief_pct >= SUBSTANTIAL_PCT for r in judged_reliefs)
+    if judged_reliefs:
+        summary.append(f"Sustained-relief responders (pain before the next visit against the index pain before the "
+                       f"first injection): {moderate} of {len(judged_reliefs)} follow-up visits ≥ 30%, "
+                       f"{substantial} ≥ 50%; latest: {judged_reliefs[-1].text()}.")
+    else:
+        summary.append("Sustained relief: not measurable yet (it needs a visit after the first injection).")
     if bar_pct or bar_weeks or rules["sessions_per_year"]:
-        verdict = "met" if all_met else "not all met" if decided else "not yet documented"
+        refused = any(ok is False for _, ok, _ in criteria)
+        verdict = "met" if all_met else "not met" if refused else "not yet documented"
         summary.append(f"{payer_name} repeat-injection criteria: {verdict}.")
     if mpe_year:
         summary.append(f"Steroid in the last 12 months: {mpe_year:g} mg methylprednisolone equivalent.")
@@ -207,6 +201,21 @@ def build_progress_review(patient: Patient, visits: list[Visit], every: list[Vis
 
     story += [paragraph("Pain over time", styles.heading), pain_chart(visits)]
 
+    story.append(paragraph("Sustained relief (responders: ≥ 30% moderate, ≥ 50% substantial)", styles.heading))
+    if period_reliefs:
+        story.append(grid(
+            [["Measured before the visit of", "Pain then", "Index pain (first injection)", "Relief", "Responder"]]
+            + [[_short_date(r.measured_date), str(r.measured_pain), f"{r.index_pain} on {_short_date(r.index_date)}",
+                f"{r.relief_pct:.0f}%" if r.relief_pct is not None else "not defined (index pain 0)",
+                "—" if r.relief_pct is None else "substantial (≥ 50%)" if r.relief_pct >= SUBSTANTIAL_PCT
+                else "moderate (≥ 30%)" if r.relief_pct >= RESPONDER_PCT else "no"]
+               for r in period_reliefs]
+            + [["Responders", "", "", f"{moderate} of {len(judged_reliefs)} ≥ 30%", f"{substantial} ≥ 50%"]],
+            [1.6 * inch, 0.8 * inch, 1.9 * inch, 1.2 * inch, WIDTH - 5.5 * inch], styles))
+    else:
+        story.append(paragraph("Not measurable yet: sustained relief needs a visit after the first injection.",
+                               styles.body))
+
     anesthetic_rows = [["Visits", "Immediate responders (≥ 30%, ≥ 2 points)", "Mean change", "Sessions in 365 days",
                         "Steroid, 12 months"]]
     anesthetic_rows.append([
@@ -216,24 +225,27 @@ def build_progress_review(patient: Patient, visits: list[Visit], every: list[Vis
         f"{sessions}" + (f" of {rules['sessions_per_year']}" if rules["sessions_per_year"] else ""),
         f"{mpe_year:g} mg MPE",
     ])
-    story += [paragraph("Immediate response (5-15 minutes after injection)", styles.heading),
-              grid(anesthetic_rows, [0.6 * inch, 2.2 * inch, 1.5 * inch, 1.3 * inch, 1.4 * inch], styles)]
+    story += [paragraph("Immediate response (5-15 minutes after injection; mostly the anesthetic, not relief)",
+                        styles.heading),
+              grid(anesthetic_rows, [0.6 * inch, 2.2 * inch, 1.5 * inch, 1.3 * inch, 1.4 * inch], styles),
+              paragraph(f"Latest visit ({_short_date(last.date)}): {immediate_response(last)}.", styles.small)]
 
     rows = [["Date", "Sites", "CPT", "Local anesthetic (% of limit)", "MPE", "Pain", "Next pre",
              "Prior relief", "Function", "HEP", "Days same site"]]
-    next_pre = {r.visit.id: r.next_visit.pain_before for r in relief}
+    next_pre = {a.id: b.pain_before for a, b in itertools.pairwise(upto)}
     for visit in visits:
         doses = anesthetic_doses(visit.agents, weight_on(visit, patient), settings)
         la = ", ".join(f"{drug} {mg:g} mg" for drug, mg in dose_by_drug(visit.agents).items()
                        if any(d.drug == drug for d in doses))
-        la = f"{la} ({combined_fraction(doses):.0%})" if doses else ("dry needling" if not visit.agents else "—")
+        la = f"{la} ({percent_text(combined_fraction(doses))})" if doses else ("dry needling" if not visit.agents else "—")
         pct = percent_change(visit.pain_before, visit.pain_after)
         since_days = days_since_same_site(visit, [v for v in every if v.date < visit.date])
         rows.append([
             _short_date(visit.date),
             "; ".join(f"{s.muscle} {s.side[0].upper() if s.side != 'bilateral' else 'bilat'}" for s in visit.sites),
             " ".join(visit.cpt), la, f"{steroid_mpe(visit.agents):g}" if steroid_mpe(visit.agents) else "—",
-            f"{visit.pain_before}→{visit.pain_after}" + (f" ({pct:+.0f}%)" if pct is not None else ""),
+            f"{visit.pain_before}→{visit.pain_after}" + (f" ({pct:+.0f}%)" if pct is not None else "")
+            + (" worse" if visit.pain_after > visit.pain_before else ""),
             str(next_pre.get(visit.id, "—")),
             f"{visit.prior_relief.pct}% / {visit.prior_relief.weeks} wk" if visit.prior_relief else "—",
             ", ".join(f"{s.scale} {s.score:g}" for s in visit.functional_scores) or "—",
@@ -264,8 +276,7 @@ def build_progress_review(patient: Patient, visits: list[Visit], every: list[Vis
         for scale, points in trend.items():
             bounds = FUNCTION_SCALES.get(scale)
             change = points[-1][1] - points[0][1]
-            direction = ("better" if _improved(scale, points[0][1], points[-1][1]) else
-                         "no change" if change == 0 else "worse") if len(points) > 1 else "—"
+            direction = function_change(scale, points[0][1], points[-1][1]).verdict if len(points) > 1 else "—"
             rows.append([scale, f"{bounds[0]:g}-{bounds[1]:g}" if bounds else "—",
                          ", ".join(f"{_short_date(d)}: {s:g}" for d, s in points), f"{change:+g}", direction])
         story.append(grid(rows, [0.6 * inch, 0.6 * inch, 4.1 * inch, 0.7 * inch, 1.0 * inch], styles))
@@ -273,7 +284,10 @@ def build_progress_review(patient: Patient, visits: list[Visit], every: list[Vis
         story.append(paragraph("No functional scores recorded.", styles.body))
 
     story.append(paragraph(
-        "Responder: ≥ 30% and ≥ 2-point reduction (Farrar 2001; IMMPACT 2008). Percent change is not defined "
+        "Sustained relief: pain before a later visit against the index pain before the first injection; responder "
+        "≥ 30% (moderate), ≥ 50% (substantial) (IMMPACT 2008). Immediate responder: ≥ 30% and ≥ 2-point reduction "
+        "5-15 minutes after (Farrar 2001), mostly the anesthetic. Function: change against each scale's smallest "
+        "important change (NDI 7.5, ODI 10, PSFS 2, LEFS 9). Percent change is not defined "
         "from a baseline of 0. Next visit pre: the pain score before the following injection, the best measure "
         "of how long relief lasted. MPE: methylprednisolone equivalents.", styles.small))
     return render(story, page, styles, title=f"Progress review {patient.id}", author=clinic.name,

@@ -9,9 +9,9 @@ from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from tpi_cli import vocab
 from tpi_cli.clinical.coding import CPT_WORDING, suggest_cpt
-from tpi_cli.clinical.doses import anesthetic_doses, combined_fraction, reference_limit, steroid_mpe
+from tpi_cli.clinical.doses import anesthetic_doses, combined_fraction, percent_text, reference_limit, steroid_mpe
 from tpi_cli.clinical.hcpcs import steroid_lines
-from tpi_cli.clinical.outcomes import immpact_category, percent_change
+from tpi_cli.clinical.outcomes import pain_change_category, percent_change
 from tpi_cli.clinical.safety import payer_profile
 from tpi_cli.models import Patient, Visit
 from tpi_cli.parsing import format_concentration, format_number
@@ -115,7 +115,7 @@ def _agents_table(patient: Patient, visit: Visit, settings: Settings, styles: St
         share, mpe = "—", "—"
         if drug.is_local_anesthetic and agent.dose_mg is not None:
             limit = reference_limit(agent.drug, weight_on(visit, patient), agent.epinephrine, settings)
-            share = f"{agent.dose_mg / limit.max_mg:.0%} of {limit.max_mg:g} mg ({limit.basis})"
+            share = f"{percent_text(agent.dose_mg / limit.max_mg)} of {limit.max_mg:g} mg ({limit.basis})"
         if drug.is_steroid:
             mpe = f"{steroid_mpe([agent]):g} mg"
         name = agent.drug + (" with epinephrine" if agent.epinephrine else "") + f" ({drug.drug_class})"
@@ -124,8 +124,8 @@ def _agents_table(patient: Patient, visit: Visit, settings: Settings, styles: St
     story = [grid(rows, [1.6 * inch, 1.1 * inch, 0.72 * inch, 0.6 * inch, 2.38 * inch, 0.6 * inch], styles)]
     doses = anesthetic_doses(visit.agents, weight_on(visit, patient), settings)
     if len(doses) > 1:
-        story.append(paragraph(f"Local anesthetics together: {combined_fraction(doses):.0%} of the combined "
-                               "reference limit (doses add up: Σ dose / limit).", styles.small))
+        story.append(paragraph(f"Local anesthetics together: {percent_text(combined_fraction(doses))} of the "
+                               "combined reference limit (doses add up: Σ dose / limit).", styles.small))
     if weight_on(visit, patient) is None and doses:
         story.append(paragraph("No weight recorded: limits are the absolute maxima.", styles.small))
     return story
@@ -194,7 +194,7 @@ def build_visit_summary(patient: Patient, visit: Visit, history: list[Visit], se
     pct = percent_change(visit.pain_before, visit.pain_after)
     change = visit.pain_after - visit.pain_before
     pain = f"{visit.pain_before} → {visit.pain_after} on the 0-10 numeric rating scale ({change:+d} points"
-    pain += f", {pct:+.0f}%; {immpact_category(-pct)})" if pct is not None else "; % not defined from a baseline of 0)"
+    pain += f", {pct:+.0f}%; {pain_change_category(visit.pain_before, visit.pain_after)})" if pct is not None else "; % not defined from a baseline of 0)"
     relief = (f"{visit.prior_relief.pct}% for {visit.prior_relief.weeks} weeks" if visit.prior_relief
               else "not recorded")
     scores = ", ".join(f"{s.scale} {s.score:g}" for s in visit.functional_scores) or "not recorded"
