@@ -200,6 +200,16 @@ def test_audit_verify_catches_and_names_each_kind_of_tampering(tpi, history, sto
     assert "Traceback" not in result.stderr
 
 
+def test_audit_verify_reports_a_visit_file_holding_an_invalid_visit_as_damage_naming_it(tpi, history, store_path):
+    # verify reads one visits file at a time; each is still checked whole, so damage is exit 3, not a finding
+    edit_json(store_path / "visits" / "p-P001.json",
+              lambda d: next(v for v in d["visits"].values() if v["id"] == "P001-V2").update(pain_after="none"))
+    result = verify(tpi)
+    assert result.exit_code == 3, result.stderr
+    assert "p-P001.json" in result.stderr and "P001-V2" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_the_trail_is_appended_not_rewritten(tpi, history, store_path):
     before = (store_path / "audit.jsonl").read_bytes()
     assert tpi("log-visit", "--patient", "P002", *VISIT).exit_code == 0

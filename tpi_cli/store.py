@@ -892,8 +892,14 @@ class Store:
             yield "patient", doc["id"], doc
         for doc in self.protocols():
             yield "protocol", doc["name"], doc
-        for doc in self.visit_records(voided=True):
-            yield "visit", doc["id"], doc
+        # one visits file at a time, each checked whole, its models and parsed data dropped before the next:
+        # a 50,000-visit store is verified in the memory of its largest file, not of all of them
+        patients = self._patient_docs()
+        for shard_id in self._shard_ids():
+            docs, _ = self._checked_shard(shard_id, patients)
+            self._cache.pop(self._shard(shard_id), None)
+            for doc in docs:
+                yield "visit", doc["id"], doc
 
     def verify_audit(self) -> audit.Verification:
         """Recompute the chain and every current record's digest (under the lock: a consistent view)."""

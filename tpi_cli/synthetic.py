@@ -22,6 +22,13 @@ COMMON_SITES = [
     ("tensor fasciae latae", "M79.18"), ("gastrocnemius", "M62.831"),
 ]
 SIDES = ["left", "right", "bilateral"]
+# Myalgia was one code, M79.1, until FY2023 split it (M79.12 of the neck/shoulder, M79.18 elsewhere):
+# a visit before the split is coded as it was billed then, so a long history imports without refusals.
+MYALGIA_SPLIT = dt.date(2022, 10, 1)
+
+
+def diagnosis_on(code: str, day: dt.date) -> str:
+    return "M79.1" if day < MYALGIA_SPLIT and code.startswith("M79.1") else code
 
 
 def make_patient(index: int, rng: random.Random, today: dt.date, name: str | None = None) -> dict[str, Any]:
@@ -71,7 +78,7 @@ def make_visits(patient: dict[str, Any], count: int, rng: random.Random, today: 
             "agents": agents,
             "pain_before": before,
             "pain_after": max(0, before - rng.randint(1, 6)),
-            "diagnoses": sorted({dx for _, dx in picks}),
+            "diagnoses": sorted({diagnosis_on(dx, day) for _, dx in picks}),
             "ultrasound": rng.random() < 0.2,
             "needle": "27G 1.25 in",
             "twitch": rng.random() < 0.6,

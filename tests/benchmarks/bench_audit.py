@@ -1,0 +1,67 @@
+"""Benchmark: `audit verify` and `backup create` on a clinic's 50,000 visits of 2,000 patients.
+
+Not part of the default pytest run. Run it from a checkout with tpi installed:
+
+    python tests/benchmarks/bench_audit.py [--runs 1]
+
+Each command runs in a fresh process (its peak RSS is its own, from wait4), on the store that
+bench_store.py builds the way a clinic would move its history in (`tpi import`). Goals (issue 11):
+each under 10 s and under 150 MiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_store import run_once, tpi_command, write_history
+
+GOAL_SECONDS = 10.0
+GOAL_MIB = 150.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--patients", type=int, default=2000)
+    parser.add_argument("--visits-each", type=int, default=25)
+    args = parser.parse_args()
+
+    tpi = tpi_command()
+    work = Path(tempfile.mkdtemp(prefix="tpi-bench-audit-"))
+    env = {**os.environ, "NO_COLOR": "1", "TPI_STORE": str(work / "store")}
+    source = work / "history.jsonl"
+    visits = write_history(source, args.patients, args.visits_each, seed=11)
+    run_once([*tpi, "import", str(source)], env)
+
+    commands = [
+        ("audit verify", [*tpi, "audit", "verify"], env),
+        ("backup create --no-encrypt", [*tpi, "backup", "create", "--no-encrypt", str(work / "plain.tar.gz")], env),
+        ("backup create (encrypted)", [*tpi, "backup", "create", str(work / "sealed.tpibackup")],
+         {**env, "TPI_BACKUP_PASSPHRASE": "bench-passphrase-not-secret"}),
+    ]
+    print(f"tpi audit/backup benchmark ({visits:,} visits of {args.patients:,} patients, "
+          f"median of {args.runs} run(s); goal < {GOAL_SECONDS:.0f} s and < {GOAL_MIB:.0f} MiB)")
+    for name, argv, command_env in commands:
+        results = []
+        for _ in range(args.runs):
+            for leftover in work.glob("plain.tar.gz*"):
+                leftover.unlink()
+            for leftover in work.glob("sealed.tpibackup*"):
+                leftover.unlink()
+            results.append(run_once(argv, command_env))
+        seconds = statistics.median(r[0] for r in results)
+        peak = max(r[1] for r in results)
+        verdict = "ok" if seconds < GOAL_SECONDS and peak < GOAL_MIB else "MISSED"
+        print(f"  {name:<28} {seconds:6.1f} s  peak {peak:5.0f} MiB  {verdict}", flush=True)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
