@@ -97,3 +97,10 @@ def test_a_dose_just_over_its_limit_never_reads_100_percent(tpi, tmp_path):
     assert tpi("report", "--visit", visit["id"], "-o", str(summary)).exit_code == 0
     summary_text = " ".join(" ".join(p.extract_text() for p in PdfReader(str(summary)).pages).split())
     assert "100.4% of 300 mg" in summary_text and "100% of" not in summary_text
+
+
+def test_muscle_table_names_its_figure_the_immediate_response_not_a_lasting_one(tpi, tmp_path):
+    text = review_text(tpi, tmp_path, [("2026-03-02", 8, 0)])
+    assert "Mean immediate reduction (5-15 min) at those visits" in text
+    assert "(largest immediate reduction)" in text
+    assert "best response" not in text

@@ -264,8 +264,8 @@ def build_progress_review(patient: Patient, visits: list[Visit], every: list[Vis
     best = max((o for o in outcomes if o.mean_reduction_pct is not None), key=lambda o: o.mean_reduction_pct,
                default=None)
     story += [paragraph("Muscles", styles.heading),
-              grid([["Muscle", "Visits injected", "Mean pain reduction at those visits"]]
-                   + [[o.muscle + (" (best response)" if best and o is best else ""), str(o.visits),
+              grid([["Muscle", "Visits injected", "Mean immediate reduction (5-15 min) at those visits"]]
+                   + [[o.muscle + (" (largest immediate reduction)" if best and o is best else ""), str(o.visits),
                        f"{o.mean_reduction_pct:.0f}%" if o.mean_reduction_pct is not None else "not defined"]
                       for o in outcomes],
                    [2.6 * inch, 1.2 * inch, WIDTH - 3.8 * inch], styles)]
