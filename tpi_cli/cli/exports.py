@@ -40,9 +40,14 @@ def _write(store: Store, action: str, data: Iterable[bytes], output: str) -> Non
             yield piece
 
     if output == "-":
-        for piece in hashed():
-            sys.stdout.buffer.write(piece)
-        sys.stdout.flush()
+        try:
+            for piece in hashed():
+                sys.stdout.buffer.write(piece)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # the reader stopped early (`| head`), but what it read has left tpi: still an accounted disclosure
+            store.audit_disclosure(action, "-", digest.hexdigest())
+            raise
         store.audit_disclosure(action, "-", digest.hexdigest())
         return
     from tpi_cli.files import write_output
