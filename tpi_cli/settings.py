@@ -58,12 +58,12 @@ def _settings() -> list[Setting]:
                 maximum=200, positive=True),
         Setting("limits.anesthetic_refuse_pct", "float", 100.0,
                 "refuse above this % of the combined local anesthetic reference limit",
-                maximum=200, positive=True, reference=(100.0, "the labelled maximum doses, clinical-reference.md §4")),
+                maximum=200, positive=True, reference=(100.0, "the labelled maximum doses (Xylocaine, Marcaine, Naropin labels)")),
         # clinical-reference.md §4: the absolute caps fit a healthy normal-sized adult; without a weight tpi
         # assumes a conservative one and says so.
         Setting("limits.assumed_weight_kg", "float", 50.0,
                 "weight assumed for the dose limits when none is recorded (clinic policy)",
-                maximum=200, positive=True, reference=(50.0, "the conservative adult weight, clinical-reference.md §4")),
+                maximum=200, positive=True, reference=(50.0, "the conservative assumed weight (labels: reduce doses for children and small adults)")),
         # clinical-reference.md §9: labels ask for reduced doses in the elderly.
         Setting("limits.elderly_age", "int", 65,
                 "warn that labels ask for reduced doses from this age (0: never)", maximum=130),

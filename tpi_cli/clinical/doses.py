@@ -144,4 +144,4 @@ def unsold_strength(drug: str, concentration: Concentration | None, settings: Se
     same = f" ({value:g} {entry.unit})" if concentration.unit != entry.unit else ""
     listed = ", ".join(f"{v:g}" for v in sold)
     return (f"{drug} {typed}{same} is not a strength sold for injection, likely a slip; {drug} comes as "
-            f"{listed} {entry.unit} (clinical-reference.md §9, plus the clinic's own strengths)")
+            f"{listed} {entry.unit} (the products sold for injection, plus the clinic's own strengths)")

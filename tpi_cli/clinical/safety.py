@@ -92,7 +92,7 @@ def check_anesthetic_dose(patient: Patient, visit: Visit, earlier_today: Sequenc
     if assumed and age < ADULT_AGE:
         raise InputError(
             f"weight: {patient.id} is {age} years old and has no weight recorded; a child's local anesthetic "
-            "limit is set by weight (clinical-reference.md §4), so record the weight first "
+            "limit is set by weight (the labels: reduce doses for children), so record the weight first "
             f"(tpi patient update {patient.id} --weight-kg KG)"
         )
     if assumed:
@@ -168,7 +168,7 @@ def check_age(patient: Patient, visit: Visit, settings: Settings) -> Assessment:
     if "bupivacaine" in given and age < BUPIVACAINE_MIN_AGE:
         result.refusals.append(Finding(
             AGE, f"bupivacaine in a patient aged {age}: the Marcaine label does not recommend it under "
-                 f"{BUPIVACAINE_MIN_AGE} years (clinical-reference.md §9)",
+                 f"{BUPIVACAINE_MIN_AGE} years",
         ))
     elderly = settings["limits.elderly_age"]
     if elderly and age >= elderly and any(vocab.drugs()[d].is_local_anesthetic for d in given):
@@ -294,7 +294,7 @@ def check_steroid(patient: Patient, visit: Visit, recent: Sequence[Visit], setti
         )
     if patient.pregnant:
         result.warnings.append(
-            "Pregnant patient given a steroid: steroid is avoided in pregnancy (clinical-reference.md §5)."
+            "Pregnant patient given a steroid: steroid is avoided in pregnancy."
         )
     return result
 
@@ -304,8 +304,7 @@ def check_pregnancy_anesthetic(patient: Patient, visit: Visit) -> Assessment:
     others = sorted({a.drug for a in visit.agents if vocab.drugs()[a.drug].is_local_anesthetic} - {"lidocaine"})
     if patient.pregnant and others:
         result.warnings.append(
-            f"Pregnant patient given {', '.join(others)}: lidocaine is preferred in pregnancy "
-            "(clinical-reference.md §5)."
+            f"Pregnant patient given {', '.join(others)}: lidocaine is preferred in pregnancy."
         )
     return result
 
@@ -329,7 +328,7 @@ def check_pneumothorax(visit: Visit) -> Assessment:
         result.warnings.append(
             "BILATERAL PNEUMOTHORAX RISK: chest-wall, neck or upper-back sites on both sides in one session; "
             "a pneumothorax on both sides at once is life-threatening, and bilateral pneumothoraces after "
-            "trapezius injections are reported (clinical-reference.md §5)."
+            "trapezius injections are reported."
         )
     return result
 

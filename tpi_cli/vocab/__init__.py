@@ -85,7 +85,7 @@ class AmbiguousTermError(ValueError):
         which = "which muscle, at which level," if len(levels) > 1 else "which muscle"
         super().__init__(
             f"muscle {given!r} names several muscles; say {which} was injected: {', '.join(choices)} "
-            "(clinical-reference.md §9: the note names the muscle; each muscle is a site of its own)"
+            "(AAPC: the note names the specific muscle injected, not a broad term; each muscle is a site of its own)"
         )
 
 
