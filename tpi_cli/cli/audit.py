@@ -80,7 +80,8 @@ def verify() -> None:
         console.stderr.print(f"audit verify found {len(result.problems)} difference(s) "
                              f"({result.events} events; {records or 'no records'})")
         raise typer.Exit(code=1)
-    console.info(f"audit trail verified: {result.events} events ({result.disclosures} disclosures), "
+    console.info(f"audit trail verified: {result.events} events ({result.disclosures} "
+                 f"disclosure{'' if result.disclosures == 1 else 's'}), "
                  f"{records or 'no records'}; head {result.head.seq} {result.head.hash[:16]}")
 
 
