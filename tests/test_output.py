@@ -207,3 +207,11 @@ def test_a_global_option_after_the_command_says_where_it_goes(tmp_path):
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 2
     assert "--store is a global option: put it before the command, e.g. tpi --store PATH visits" in result.stderr
+
+
+def test_a_long_warning_wraps_inside_the_confirmation_box_instead_of_being_cut_off(tpi, patient):
+    result = tpi("log-visit", "--patient", "P001", "--site", "upper trapezius:left", "--agent", "lidocaine 1% 2 mL",
+                 "--pain", "6/2")
+    assert result.exit_code == 0, result.stderr
+    shown = " ".join(result.stderr.replace("│", " ").split())
+    assert "ultrasound or a tangential approach over a rib lowers the risk." in shown

@@ -161,6 +161,7 @@ def panel(body: str, title: str, style: str = "green", *, asked: bool = False) -
     """A boxed text: the output itself when ASKED for (`show`), else a message on stderr (a confirmation)."""
     from rich.panel import Panel
 
-    (stdout if asked else stderr).print(Panel(body, title=title, border_style=style, expand=False))
+    # wrap inside the box even on stderr (soft-wrapped for one-line messages): else long warnings are cut off
+    (stdout if asked else stderr).print(Panel(body, title=title, border_style=style, expand=False), soft_wrap=False)
 
 
