@@ -221,6 +221,8 @@ def test_guided_prompt_offers_the_muscles_of_a_group_word(tpi, patient, monkeypa
     result = tpi("log-visit", "--consent", "verbal", "--json", input=answers)
     assert result.exit_code == 0, result.stderr
     assert "1. upper trapezius" in result.stderr and "3. lower trapezius" in result.stderr
+    # the question goes to stderr too: stdout holds the record (CliRunner also echoes the typed answers there)
+    assert "Muscle (1-3" in result.stderr and "Muscle (" not in result.stdout
     record = json.loads(result.stdout[result.stdout.index("{"):])
     assert record["sites"] == [{"muscle": "middle trapezius", "side": "left", "points": 2}]
 

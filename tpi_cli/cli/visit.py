@@ -233,7 +233,7 @@ def _pick_muscle(answer: str, error) -> str | None:
     for number, choice in enumerate(error.choices, start=1):
         console.stderr.print(f"  {number}. {console.escape(choice)}")
     pick = typer.prompt(f"Muscle (1-{len(error.choices)}, blank to type the site again)", default="",
-                        show_default=False).strip()
+                        show_default=False, err=True).strip()
     if pick.isdigit() and 1 <= int(pick) <= len(error.choices):
         return answer.replace(error.given, error.choices[int(pick) - 1], 1)
     if pick:
