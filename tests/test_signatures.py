@@ -175,3 +175,12 @@ def test_a_voided_visit_gets_no_handout_and_the_patients_handout_is_of_the_lates
     assert tpi("handout", "--patient", "P1", "-o", str(tmp_path / "h.pdf")).exit_code == 0
     actions = [e["action"] for e in json.loads(tpi("audit", "--json").stdout)]
     assert "pdf.handout" in actions[-2:]
+
+
+def test_an_empty_to_do_or_an_all_voided_listing_does_not_read_as_an_empty_store(tpi, p1, clinician):
+    visit_id = logged(tpi)["id"]
+    assert tpi("visit", "sign", visit_id).exit_code == 0
+    assert "No unsigned visits" in tpi("visits", "--unsigned").stderr
+    assert tpi("visit", "void", visit_id, "--reason", "wrong patient").exit_code == 0
+    result = tpi("visits")
+    assert "apart from voided ones" in result.stderr and "No visits yet" not in result.stderr

@@ -184,6 +184,17 @@ def split_pain(pain: str | None, pain_before: int | None, pain_after: int | None
     return int(match[1]), int(match[2])
 
 
+def _no_visits_line(store, patient: str | None, *, unsigned: bool, dated: bool, voided_shown: bool) -> str:
+    """Why a listing is empty: an empty to-do or period is not an empty store."""
+    if unsigned:
+        return "No unsigned visits: every note is signed."
+    if dated:
+        return "No visits in that period."
+    if not voided_shown and store.visit_records(patient, voided=True):
+        return "No visits, apart from voided ones (entered in error); --all lists them."
+    return "No visits yet. Log one with `tpi log-visit`."
+
+
 # --- guided prompts ----------------------------------------------------------------------------------
 
 
@@ -601,7 +612,8 @@ def list_visits(
         if note:
             console.info(note)
     elif not records:
-        console.info("No visits in that period." if first or last else "No visits yet. Log one with `tpi log-visit`.")
+        console.info(_no_visits_line(store, patient, unsigned=unsigned, dated=bool(first or last),
+                                     voided_shown=include_voided))
     else:
         console.table(f"{len(records)} visit{'s' if len(records) != 1 else ''}", *visit_rows(shown), note=note)
 
