@@ -293,3 +293,59 @@ def test_both_store_kinds_offer_the_same_methods_with_the_same_parameters():
                 if not name.startswith("_") and callable(member)}
 
     assert interface(Store) == interface(PostgresStore)
+
+
+def _edit_visit(store: Path, pid: str, change) -> None:
+    shard = store / "visits" / f"p-{pid}.json"
+    data = json.loads(shard.read_text())
+    change(next(iter(data["visits"].values())))
+    shard.write_text(json.dumps(data))
+
+
+def _nothing_copied(url: str) -> bool:
+    return sql(url, "SELECT (SELECT count(*) FROM tpi.patients) + (SELECT count(*) FROM tpi.visits) + "
+                    "(SELECT count(*) FROM tpi.audit) + (SELECT seq FROM tpi.audit_head)") == [(0,)]
+
+
+@pytest.mark.parametrize(("edit", "named"), [
+    # valid, but the model would store "stiff": a copy written from the model would not be the source
+    (lambda visit: visit.update(notes="  stiff  "), "record P2-V1 in the store"),
+    (lambda visit: visit.update(pain_before=99), "is damaged"),
+])
+def test_store_copy_stops_at_a_source_record_it_cannot_copy_exactly_and_writes_nothing(
+        tpi, pg_store_url, tmp_path, monkeypatch, edit, named):
+    solo = tmp_path / "solo"
+    monkeypatch.setenv("TPI_STORE", str(solo))
+    for pid in ("P1", "P2", "P3"):
+        add_patient(tpi, pid)
+        log_visit(tpi, pid)
+    _edit_visit(solo, "P2", edit)
+    result = tpi("store", "copy", str(solo), pg_store_url)
+    assert result.exit_code == 3 and named in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert _nothing_copied(pg_store_url)
+    folder = tmp_path / "folder"
+    result = tpi("store", "copy", str(solo), str(folder))
+    assert result.exit_code == 3 and named in result.stderr, result.stderr
+    monkeypatch.setenv("TPI_STORE", str(folder))
+    assert json.loads(tpi("patient", "list", "--json").stdout) == []
+    assert json.loads(tpi("audit", "--json").stdout) == []
+
+
+def test_store_copy_is_refused_and_rolled_back_when_the_database_does_not_hold_what_was_sent(
+        tpi, pg_store_url, tmp_path, monkeypatch):
+    # a trigger that rewrites a stored visit stands for anything between tpi and the table (no read-back of
+    # each row any more: the count and digest of every record, computed by the database, must match)
+    sql(pg_store_url, """
+        CREATE FUNCTION tpi.meddle() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN NEW.doc := replace(NEW.doc::text, '"pain_after":2', '"pain_after":1')::json; RETURN NEW; END $$;
+        CREATE TRIGGER meddle BEFORE INSERT ON tpi.visits FOR EACH ROW EXECUTE FUNCTION tpi.meddle();
+    """)
+    solo = tmp_path / "solo"
+    monkeypatch.setenv("TPI_STORE", str(solo))
+    add_patient(tpi, "P1")
+    log_visit(tpi, "P1")
+    result = tpi("store", "copy", str(solo), pg_store_url)
+    assert result.exit_code == 3, result.stderr
+    assert "differs from its source in its visits" in result.stderr
+    assert _nothing_copied(pg_store_url)

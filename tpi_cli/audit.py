@@ -39,6 +39,12 @@ def digest(record: Any) -> str:
     return hashlib.sha256(canonical(record)).hexdigest()
 
 
+def digest_of_records(digests: Iterable[tuple[str, str]]) -> str:
+    """One SHA-256 for many records, from (id, digest) of each: of the lines "ID DIGEST" sorted by id (by
+    code point, which is UTF-8 byte order, so a database computes the same with string_agg … ORDER BY id)."""
+    return hashlib.sha256("\n".join(f"{ident} {value}" for ident, value in sorted(digests)).encode()).hexdigest()
+
+
 # The digest of an event that removes its record (a setting set back to its default): JSON null.
 REMOVED = digest(None)
 

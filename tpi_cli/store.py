@@ -40,7 +40,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -731,7 +731,38 @@ class Store:
 
     # --- many records at once -----------------------------------------------------------------
 
-    def write_batch(self, patients: list[Patient], visits: list[Visit]) -> None:
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Store]:
+        """One consistent view of the whole store for reads that span it (store copy): writers wait."""
+        with self.transaction():
+            yield self
+
+    def checked_records(self, kind: str) -> Iterator[tuple[dict[str, Any], Any]]:
+        """(stored JSON, model) of every record of KIND ("patient", "visit": voided ones too), each validated
+        once; visits one visits file at a time, so a whole store is read in the memory of its largest file."""
+        if kind == "patient":
+            index = self._patient_docs()
+            ordered = sorted(index)
+            docs = [index[i][1] for i in ordered]
+            yield from zip(docs, _validated(self._main, "patient", docs, [index[i][0] for i in ordered]), strict=True)
+            return
+        patients = self._patient_docs()
+        for shard_id in self._shard_ids():
+            docs, visits = self._checked_shard(shard_id, patients)
+            self._cache.pop(self._shard(shard_id), None)
+            yield from zip(docs, visits, strict=True)
+
+    def content_digests(self) -> dict[str, tuple[int, str]]:
+        """Per kind ("patient", "visit"): how many records are stored and :func:`audit.digest_of_records` of them."""
+        patients = [(ident, audit.digest(doc)) for ident, (_, doc) in self._patient_docs().items()]
+        visits = []
+        for shard_id in self._shard_ids():
+            data = read_store_file(self._shard(shard_id)) or {}
+            visits.extend((str(doc.get("id")), audit.digest(doc)) for doc in data.get("visits", {}).values())
+        return {"patient": (len(patients), audit.digest_of_records(patients)),
+                "visit": (len(visits), audit.digest_of_records(visits))}
+
+    def write_batch(self, patients: list[Patient], visits: Iterable[Visit]) -> None:
         """Write all of these or none.
 
         Every changed file is first written beside its final name as ``.NAME.staged``; then the
@@ -838,7 +869,7 @@ class Store:
         self._events.extend(audit.chain(head, audit.now_text(), self.user(), writes))
         write_private_file(self._audit_pending, b"".join(audit.line(event) for event in self._events))
 
-    def adopt_trail(self, events: list[dict[str, Any]]) -> None:
+    def adopt_trail(self, events: Iterable[dict[str, Any]]) -> None:
         """Start this store's empty trail with EVENTS, another store's trail verbatim (store copy).
 
         They are pending like any events: committed with the copied records, or not at all.
@@ -846,6 +877,7 @@ class Store:
         self._require_lock()
         if self._events or self._trail_end() != audit.Head():
             raise StoreError(f"the store {self.root} already has an audit trail; copy into an empty store")
+        events = list(events)
         if events:
             self._events.extend(events)
             write_private_file(self._audit_pending, b"".join(audit.line(event) for event in self._events))

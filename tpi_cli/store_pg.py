@@ -24,10 +24,11 @@ the same visit at that moment gets a conflict (exit 3) and nothing of theirs is 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 SCHEMA = "tpi"
 CONNECT_TIMEOUT_S = 10
 LOCK_TIMEOUT = "15s"
+FETCH_ROWS = 2000  # rows per round trip when a whole table is read (store copy)
 
 # Schema version N is reached by running MIGRATIONS[N - 1]; released entries never change.
 MIGRATIONS: list[str] = [
@@ -66,6 +68,7 @@ MIGRATIONS: list[str] = [
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+_LIST_ADAPTERS: dict[type, Any] = {}
 
 
 def display_location(url: str) -> str:
@@ -406,11 +409,11 @@ class PostgresStore:
         rows = self._rows(f"SELECT doc FROM tpi.visits WHERE id = %s{lock}", (visit_id,))
         return self.as_record(Visit, rows[0][0]) if rows else None
 
-    def _visit_row(self, visit: Visit) -> tuple[Any, ...]:
+    def _visit_row(self, visit: Visit, text: str | None = None) -> tuple[Any, ...]:
         from tpi_cli.models import split_visit_id
 
         number = split_visit_id(visit.id)[1]
-        return visit.id, visit.patient_id, number, visit.date, visit.model_dump_json()
+        return visit.id, visit.patient_id, number, visit.date, visit.model_dump_json() if text is None else text
 
     def next_visit_number(self, patient_id: str) -> int:
         """The number of PATIENT_ID's next visit (visit rows are never deleted by tpi)."""
@@ -431,32 +434,85 @@ class PostgresStore:
 
     # --- many records at once -----------------------------------------------------------------
 
-    def write_batch(self, patients: list[Patient], visits: list[Visit]) -> None:
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[PostgresStore]:
+        """One consistent view of the whole store for reads that span it (store copy, audit verify): a
+        REPEATABLE READ transaction, so writers committing meanwhile are not seen halfway."""
+        if self._in_transaction:
+            yield self
+            return
+        with self.transaction():
+            self._execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            yield self
+
+    def checked_records(self, kind: str) -> Iterator[tuple[dict[str, Any], Any]]:
+        """(stored JSON, model) of every record of KIND ("patient", "visit": voided ones too), each validated
+        once, fetched a few thousand rows at a time."""
+        from tpi_cli.models import Patient, Visit
+
+        model, table, order = (Patient, "patients", "id") if kind == "patient" else (Visit, "visits", "patient_id, number")
+        with self.reading(), self._translated(), self._connection().cursor(name=f"checked_{table}") as cursor:
+            cursor.execute(f"SELECT doc FROM tpi.{table} ORDER BY {order}")
+            while rows := cursor.fetchmany(FETCH_ROWS):
+                docs = [doc for (doc,) in rows]
+                yield from zip(docs, self._validated(model, docs), strict=True)
+
+    def _validated(self, model: type[Any], docs: list[Any]) -> list[Any]:
+        """DOCS as MODELs in one call into pydantic's core; a damaged one is named as :meth:`as_record` does."""
+        from pydantic import TypeAdapter, ValidationError
+
+        adapter = _LIST_ADAPTERS.get(model)
+        if adapter is None:
+            adapter = _LIST_ADAPTERS[model] = TypeAdapter(list[model])
+        try:
+            return adapter.validate_python(docs)
+        except ValidationError as error:
+            self.as_record(model, docs[error.errors()[0]["loc"][0]])
+            raise  # as_record names the record and raises; this only if it did not
+
+    def content_digests(self) -> dict[str, tuple[int, str]]:
+        """Per kind ("patient", "visit"): how many records are stored and :func:`audit.digest_of_records` of them,
+        computed by the database from the stored text (json keeps it byte for byte)."""
+        digests = {}
+        for kind, table in (("patient", "patients"), ("visit", "visits")):
+            ((count, combined),) = self._rows(
+                "SELECT count(*), encode(sha256(convert_to(coalesce(string_agg(id || ' ' || "
+                "encode(sha256(convert_to(doc::text, 'UTF8')), 'hex'), E'\\n' ORDER BY id), ''), 'UTF8')), 'hex') "
+                f"FROM tpi.{table}")
+            digests[kind] = (count, combined)
+        return digests
+
+    def write_batch(self, patients: Iterable[Patient], visits: Iterable[Visit]) -> None:
         """Write all of these or none (the transaction): patients and visits upserted by id.
 
-        Rows go in by COPY into a temporary table and one INSERT … ON CONFLICT from it: a 50,000-visit
-        copy or import takes a few seconds instead of one round trip per row.
+        Each record is serialised once, as the canonical JSON its audit digest is taken of (the text
+        the TinyDB store's batches write too), and streamed by COPY into a temporary table, then one
+        INSERT … ON CONFLICT from it: a 50,000-visit copy or import takes seconds, not one round trip
+        per row. The import events are chained last, in the same transaction.
         """
         self._require_transaction()
-        self.audit_writes([("patient.import", p.id, audit.digest(p.model_dump(mode="json"))) for p in patients]
-                          + [("visit.import", v.id, audit.digest(v.model_dump(mode="json"))) for v in visits])
         conn = self._connection()
+        writes: list[tuple[str, str, str]] = []
         batches = (
-            ("patients", "id, doc", [(p.id, p.model_dump_json()) for p in patients], "doc = EXCLUDED.doc"),
-            ("visits", "id, patient_id, number, date, doc", [self._visit_row(v) for v in visits],
+            ("patients", "id, doc", patients, "patient.import", lambda patient, text: (patient.id, text),
+             "doc = EXCLUDED.doc"),
+            ("visits", "id, patient_id, number, date, doc", visits, "visit.import", self._visit_row,
              "date = EXCLUDED.date, doc = EXCLUDED.doc"),
         )
         with self._translated(), conn.cursor() as cursor:
-            for table, columns, rows, update in batches:
-                if not rows:
-                    continue
+            for table, columns, records, action, row, update in batches:
                 cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS batch_{table} (LIKE tpi.{table}) ON COMMIT DROP")
                 cursor.execute(f"TRUNCATE batch_{table}")
+                before = len(writes)
                 with cursor.copy(f"COPY batch_{table} ({columns}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-                cursor.execute(f"INSERT INTO tpi.{table} ({columns}) SELECT {columns} FROM batch_{table} "
-                               f"ON CONFLICT (id) DO UPDATE SET {update}")
+                    for record in records:
+                        text = audit.canonical(record.model_dump(mode="json"))
+                        writes.append((action, record.id, hashlib.sha256(text).hexdigest()))
+                        copy.write_row(row(record, text.decode()))
+                if len(writes) > before:
+                    cursor.execute(f"INSERT INTO tpi.{table} ({columns}) SELECT {columns} FROM batch_{table} "
+                                   f"ON CONFLICT (id) DO UPDATE SET {update}")
+        self.audit_writes(writes)
 
     # --- audit trail -----------------------------------------------------------------------------
 
@@ -474,21 +530,22 @@ class PostgresStore:
         events = audit.chain(audit.Head(seq, last or audit.GENESIS), audit.now_text(), self.user(), writes)
         self._append_events(events)
 
-    def _append_events(self, events: list[dict[str, Any]]) -> None:
-        """Store EVENTS (already chained onto the locked head) by COPY, and make the last one the head."""
+    def _append_events(self, events: Iterable[dict[str, Any]]) -> None:
+        """Store EVENTS (already chained onto the locked head) by COPY, as they come, and make the last one the head."""
         conn = self._connection()
+        last = None
         with self._translated(), conn.cursor() as cursor, cursor.copy("COPY tpi.audit (seq, doc) FROM STDIN") as copy:
-            for event in events:
-                copy.write_row((event["seq"], audit.canonical(event).decode()))
-        self._execute("UPDATE tpi.audit_head SET seq = %s, hash = %s", (events[-1]["seq"], events[-1]["hash"]))
+            for last in events:
+                copy.write_row((last["seq"], audit.canonical(last).decode()))
+        if last is not None:
+            self._execute("UPDATE tpi.audit_head SET seq = %s, hash = %s", (last["seq"], last["hash"]))
 
-    def adopt_trail(self, events: list[dict[str, Any]]) -> None:
+    def adopt_trail(self, events: Iterable[dict[str, Any]]) -> None:
         """Start this store's empty trail with EVENTS, another store's trail verbatim (store copy)."""
         self._require_transaction()
         if self._rows("SELECT seq FROM tpi.audit_head FOR UPDATE")[0][0] != 0:
             raise StoreError(f"the store {self.location} already has an audit trail; copy into an empty store")
-        if events:
-            self._append_events(events)
+        self._append_events(events)
 
     def audit_disclosure(self, action: str, file_name: str, data_digest: str) -> None:
         with self.transaction():
@@ -514,6 +571,5 @@ class PostgresStore:
 
     def verify_audit(self) -> audit.Verification:
         """Recompute the chain and every record's digest in one snapshot of the database."""
-        with self.transaction():
-            self._execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        with self.reading():
             return audit.verify(self.audit_events(), self.audited_records(), self.audit_head())

@@ -8,7 +8,8 @@ initdb/pg_ctl) and needs tpi installed with its test extra:
 It prints:
   * 16 processes logging 50 visits each at once into 4 shared patients: lost visits and duplicate ids
     (goal: 0 and 0) and the visits/s all of them reached together;
-  * `tpi store copy` of the 50,000-visit TinyDB store (2,000 patients × 25) into PostgreSQL, goal < 60 s;
+  * `tpi store copy` of the 50,000-visit TinyDB store (2,000 patients × 25) into PostgreSQL, goal < 60 s, and
+    back into a folder, each copy then checked with `tpi audit verify`;
   * `log-visit` and `visits --patient` at 500,000 visits of 20,000 patients against an empty
     PostgreSQL store, goal ≤ 1.25×. The 500k rows are made in the database (INSERT … SELECT from the
     copied 50k), not through the CLI.
@@ -115,11 +116,19 @@ def main() -> None:
             subprocess.run([*tpi, "import", str(source)], env={**env, "TPI_STORE": str(solo)}, check=True,
                            capture_output=True)
             big = fresh("big")
-            start = time.perf_counter()
-            subprocess.run([*tpi, "store", "copy", str(solo), big], env=env, check=True, capture_output=True)
-            seconds = time.perf_counter() - start
-            rows.append((f"store copy {visits:,} visits TinyDB → PostgreSQL", f"{seconds:.1f} s",
-                         f"{visits / seconds:,.0f} visits/s", "ok" if seconds < 60 else "MISSED (goal < 60 s)"))
+            # both directions, each copy then held to `audit verify` (the goal is the first one: < 60 s)
+            for name, source_store, target_store, goal in (("TinyDB → PostgreSQL", str(solo), big, 60.0),
+                                                           ("PostgreSQL → TinyDB", big, str(work / "back"), None)):
+                start = time.perf_counter()
+                subprocess.run([*tpi, "store", "copy", source_store, target_store], env=env, check=True,
+                               capture_output=True)
+                seconds = time.perf_counter() - start
+                verified = subprocess.run([*tpi, "audit", "verify"], env={**env, "TPI_STORE": target_store},
+                                          capture_output=True).returncode == 0
+                verdict = "" if goal is None else "ok" if seconds < goal else f"MISSED (goal < {goal:.0f} s)"
+                rows.append((f"store copy {visits:,} visits {name}", f"{seconds:.1f} s",
+                             f"{visits / seconds:,.0f} visits/s, audit verify {'passes' if verified else 'FAILS'}",
+                             verdict if verified else "MISSED (the copy does not verify)"))
 
             start = time.perf_counter()
             with psycopg.connect(big, autocommit=True) as conn:

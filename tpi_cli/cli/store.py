@@ -51,7 +51,8 @@ def copy(
 ) -> None:
     """Copy every setting, protocol, patient, visit (with amendments) and audit event into an empty store.
 
-    The copy is written in one go and read back against the source record for record.
+    The copy is written in one go and, before it is committed, checked against the source: the count and
+    SHA-256 of every record.
 
     Example:
 
