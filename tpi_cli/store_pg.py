@@ -450,7 +450,8 @@ class PostgresStore:
         once, fetched a few thousand rows at a time."""
         from tpi_cli.models import Patient, Visit
 
-        model, table, order = (Patient, "patients", "id") if kind == "patient" else (Visit, "visits", "patient_id, number")
+        model, table, order = ((Patient, "patients", "id") if kind == "patient"
+                               else (Visit, "visits", "patient_id, number"))
         with self.reading(), self._translated(), self._connection().cursor(name=f"checked_{table}") as cursor:
             cursor.execute(f"SELECT doc FROM tpi.{table} ORDER BY {order}")
             while rows := cursor.fetchmany(FETCH_ROWS):
