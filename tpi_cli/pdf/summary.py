@@ -173,16 +173,14 @@ def build_visit_summary(patient: Patient, visit: Visit, history: list[Visit], se
     ], styles)
 
     story.append(_heading("Sites", styles))
-    drawing, legend = body_map(visit.sites, width=3.1 * inch, height=2.9 * inch)
-    site_rows = [["#", "Muscle", "Side", "Pts", "Region"]]
+    site_rows = [["#", "Muscle", "Side", "Points", "Region"]]
     for number, site in enumerate(visit.sites, start=1):
         muscle = vocab.muscles()[site.muscle]
         region = muscle.region + (" · pleura nearby" if muscle.pneumothorax else "")
         site_rows.append([str(number), site.muscle, site.side, str(site.points), region])
-    sites_table = grid(site_rows, [0.25 * inch, 1.43 * inch, 0.72 * inch, 0.4 * inch, 1.05 * inch], styles)
-    side_by_side = Table([[sites_table, drawing]], colWidths=[3.85 * inch, 3.15 * inch], hAlign="LEFT")
-    side_by_side.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
-    story.append(side_by_side)
+    story.append(grid(site_rows, [0.3 * inch, 2.6 * inch, 0.9 * inch, 0.6 * inch, 2.6 * inch], styles))
+    # the map under the table, the page's full width: 40 sites do not fit beside it, nor a legible head
+    story += [Spacer(1, 4), body_map(visit.sites, width=WIDTH, height=3.5 * inch)]
 
     story.append(_heading("Agents", styles))
     if visit.agents:
@@ -272,7 +270,6 @@ def build_visit_summary(patient: Patient, visit: Visit, history: list[Visit], se
                                       "Dose limits are reference limits, not evidence-based maxima (ASRA 2020).",
                                       styles.small)]
     story += _addenda_and_signature(visit, styles)
-    story.insert(story.index(side_by_side) + 1, paragraph(text(" · ".join(legend)), styles.small))
     return render(story, page, styles, title=f"Procedure note {visit.id}", author=clinic.name,
                   subject=f"Trigger point injection, {visit.date.isoformat()}")
 
