@@ -346,7 +346,8 @@ def check_hazards(patient: Patient, visit: Visit) -> Assessment:
         extra = ("; the patient is anticoagulated" if patient.anticoagulated and name == "femoral bundle and "
                  "retroperitoneum" else "")
         result.warnings.append(
-            f"{name.capitalize()} near {', '.join(sites)}: {hazard.clinician}{extra} ({hazard.source})."
+            # anatomy without a figure to cite; the vocabulary keeps each hazard's source for maintainers
+            f"{name.capitalize()} near {', '.join(sites)}: {hazard.clinician}{extra}."
         )
     return result
 
