@@ -233,3 +233,36 @@ def test_a_backup_taken_while_visits_are_logged_is_consistent(store_path, tmp_pa
         assert restored.verification.ok
         counts.append(restored.verification.records["visit"])
     assert counts == sorted(set(counts))  # each backup holds a later, complete state
+
+
+def test_backup_create_reads_the_store_one_file_at_a_time(tpi, clinic, store_path, tmp_path):
+    import tracemalloc
+
+    # twenty 1 MiB files that do not compress: held whole, the store would cost 20 MiB or more of memory
+    for n in range(20):
+        (store_path / "visits" / f"p-BULK{n}.json").write_bytes(os.urandom(1 << 20))
+    tracemalloc.start()
+    try:
+        backups.create(Store(store_path), tmp_path / "b.tar.gz", None, created_at="now", created_by="test")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 5 << 20, f"peak {peak / 2**20:.1f} MiB"
+    _, contents, _ = backups.read(tmp_path / "b.tar.gz", None)
+    assert contents["visits/p-BULK7.json"] == (store_path / "visits" / "p-BULK7.json").read_bytes()
+
+
+@pytest.mark.parametrize("change", [
+    lambda path: path.write_bytes(path.read_bytes().replace(b"P001", b"P009")),  # same size, other content
+    lambda path: path.write_bytes(path.read_bytes() + b" "),
+    lambda path: path.write_bytes(path.read_bytes()[:-10]),
+])
+def test_a_store_file_changed_between_hashing_and_archiving_stops_the_backup(clinic, store_path, change):
+    # the two reads happen under the store lock, so only an edit outside tpi can fall between them
+    files = {"tpi.json": store_path / "tpi.json"}
+    manifest = {"files": {"tpi.json": backups._file_digest(files["tpi.json"])}}
+    archive = backups._archive(manifest, files)
+    next(archive)  # the manifest is in; tpi.json is read next
+    change(files["tpi.json"])
+    with pytest.raises(backups.StoreError, match="changed while it was being backed up"):
+        list(archive)

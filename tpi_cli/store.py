@@ -1084,9 +1084,11 @@ BACKUP_NOTE = "backup.json"  # this store's own last backup, for `tpi store info
 _NOT_SNAPSHOT = frozenset({LOCK_FILE, BACKUP_NOTE})
 
 
-def snapshot(store: Store) -> tuple[dict[str, bytes], audit.Head | None]:
-    """Every file of STORE (path relative to its folder → bytes) and the audit head, read under the lock:
-    writers wait, so the files are one consistent state (a settled journal, no pending events)."""
+@contextlib.contextmanager
+def snapshot(store: Store) -> Iterator[tuple[dict[str, Path], audit.Head | None]]:
+    """Every file of STORE (path relative to its folder → its path) and the audit head, held under the lock
+    while the caller reads them: writers wait, so the files are one consistent state (a settled journal, no
+    pending events). The caller reads each file in turn; none is held in memory here."""
     if not store._exists(store._main):
         raise store._missing()
     with store.transaction():
@@ -1094,11 +1096,8 @@ def snapshot(store: Store) -> tuple[dict[str, bytes], audit.Head | None]:
         for path in sorted(store.root.rglob("*")):
             relative = path.relative_to(store.root).as_posix()
             if path.is_file() and not path.name.startswith(".") and relative not in _NOT_SNAPSHOT:
-                try:
-                    files[relative] = path.read_bytes()
-                except OSError as error:
-                    raise StoreError(f"cannot read store file {path}: {why(error)}") from None
-        return files, store.audit_head()
+                files[relative] = path
+        yield files, store.audit_head()
 
 
 def restore_files(root: Path, files: dict[str, bytes]) -> Store:
