@@ -61,8 +61,8 @@ class Panel(NamedTuple):
     origin: float  # the figure's top (crown)
     scale_x: float  # pt per unit of the view's x
     scale_y: float  # pt per unit of the view's y
-    outline: tuple[Point, ...]  # where a site may lie: the whole figure
-    head: tuple[Point, ...]  # the head alone (head views; the body's head is an ellipse)
+    figure: tuple[tuple[Point, ...], ...]  # its outlines, drawn in order: a site lies within one of them
+    head: tuple[Point, ...]  # the head's outline
 
     def point(self, x: float, y: float) -> Point:
         return self.cx + x * self.scale_x, self.origin - y * self.scale_y
@@ -100,20 +100,18 @@ def panels(width: float, height: float) -> dict[str, Panel]:
         if view in ("front", "back"):
             tall = figure_top - figure_bottom
             half = min(_BODY_HALF * tall, (panel_w - 24) / (2 * max(x for x, _ in _BODY)))
-            outline = _mirror(_BODY, cx, figure_top, half, tall)
             y, rx, ry = _BODY_HEAD
             head = tuple((cx + rx * half * math.cos(a), figure_top - y * tall + ry * tall * math.sin(a))
                          for a in (i * math.pi / 18 for i in range(36)))
-            result[view] = Panel(view, left, 0, right, height, cx, figure_top, half, tall, outline, head)
+            body = _mirror(_BODY, cx, figure_top, half, tall)
+            result[view] = Panel(view, left, 0, right, height, cx, figure_top, half, tall, (body, head), head)
         else:
             unit = min((panel_w - 12) / (2 * _HEAD_WIDE), (figure_top - figure_bottom) / _HEAD_TALL)
             shape = _HEAD if view == "head front" else _HEAD_BACK
             head = _mirror(shape, cx, figure_top, unit, unit)
-            neck = _mirror(_NECK, cx, figure_top, unit, unit)
-            # the bust's outline: the head's and the neck's, the neck's top hidden inside the head
-            bust = _union_outline(head, neck)
+            neck = _mirror(_NECK, cx, figure_top, unit, unit)  # drawn first: its top lies under the head
             result[view] = Panel(view, left, figure_top - _HEAD_TALL * unit - 4, right, height, cx, figure_top,
-                                 unit, unit, bust, head)
+                                 unit, unit, (neck, head), head)
     return result
 
 
@@ -123,28 +121,15 @@ def _mirror(side: Sequence[Point], cx: float, top: float, sx: float, sy: float) 
     return tuple(right + left)
 
 
-def _union_outline(head: tuple[Point, ...], neck: tuple[Point, ...]) -> tuple[Point, ...]:
-    """Both polygons, for point-in-outline tests: kept as a pair joined by a NaN break."""
-    return head + ((math.nan, math.nan),) + neck
-
-
-def inside(p: Point, outline: Sequence[Point]) -> bool:
-    """P within OUTLINE (even-odd rule; NaN points separate the polygons of an outline made of several)."""
-    polygons, current = [], []
-    for q in outline:
-        if math.isnan(q[0]):
-            polygons.append(current)
-            current = []
-        else:
-            current.append(q)
-    polygons.append(current)
-    return any(_in_polygon(p, polygon) for polygon in polygons)
+def inside(p: Point, outlines: Sequence[Sequence[Point]]) -> bool:
+    """P within one of OUTLINES (polygons; even-odd rule)."""
+    return any(_in_polygon(p, outline) for outline in outlines)
 
 
 def _in_polygon(p: Point, polygon: Sequence[Point]) -> bool:
     x, y = p
     result = False
-    for (x1, y1), (x2, y2) in zip(polygon, polygon[1:] + polygon[:1], strict=True):
+    for (x1, y1), (x2, y2) in zip(polygon, [*polygon[1:], polygon[0]], strict=True):
         if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
             result = not result
     return result
@@ -293,7 +278,7 @@ def body_map(sites: Sequence[Site], width: float = 504, height: float = 290) -> 
         for shape in _figure(panel):
             drawing.add(shape)
         # the patient's sides under each figure, so a reader never mirrors the map
-        reach = max(abs(x - panel.cx) for x, _ in panel.outline if not math.isnan(x))
+        reach = max(abs(x - panel.cx) for outline in panel.figure for x, _ in outline)
         y = panel.bottom + 2
         for x, patient_side in ((panel.cx - reach, "R"), (panel.cx + reach, "L")):
             label = patient_side if "front" in view else {"R": "L", "L": "R"}[patient_side]
@@ -325,9 +310,9 @@ def _polygon(points: Sequence[Point]) -> Polygon:
 
 def _figure(panel: Panel) -> list:
     line = {"strokeColor": MUTED, "strokeWidth": 0.5}
+    shapes = [_polygon(outline) for outline in panel.figure]
     if panel.view in ("front", "back"):
-        return [_polygon(panel.outline), _polygon(panel.head)]
-    shapes = [_polygon(_after_break(panel.outline)), _polygon(panel.head)]
+        return shapes
     ear_y, ear_x = 0.52, 0.41
     for sign in (-1, 1):
         x, y = panel.point(sign * ear_x, ear_y)
@@ -342,13 +327,5 @@ def _figure(panel: Panel) -> list:
                                 for c in p], **line))
         shapes.append(Line(*panel.point(-0.1, 0.79), *panel.point(0.1, 0.79), **line))
     else:
-        skull_base = [panel.point(x, y) for x, y in ((-0.3, 0.72), (-0.14, 0.72), (0, 0.71), (0.14, 0.72), (0.3, 0.72))]
-        shapes.append(PolyLine([c for p in skull_base for c in p], **line))
         shapes.append(Line(*panel.point(0, 0.76), *panel.point(0, _HEAD_TALL), strokeDashArray=[2, 2], **line))
     return shapes
-
-
-def _after_break(outline: Sequence[Point]) -> list[Point]:
-    points = list(outline)
-    cut = next(i for i, p in enumerate(points) if math.isnan(p[0]))
-    return points[cut + 1:]
