@@ -88,7 +88,8 @@ def test_sites_accept_names_and_aliases(text, muscle, side, points):
         ("UT:left:21", "from 1 to 20"),
         ("UT:left:two", "whole number"),
         ("UT:midline", "paired"),
-        ("a:b:c:d", "MUSCLE"),
+        ("a:b:c:d:e", "MUSCLE"),
+        ("UT:left:2:1.5mL:x", "MUSCLE"),
     ],
 )
 def test_bad_sites_are_refused_with_the_fix(text, message):
@@ -113,6 +114,8 @@ sites = st.builds(
     muscle=st.sampled_from(sorted(m.name for m in vocab.muscles().values() if not m.choices)),
     side=st.sampled_from(["left", "right", "bilateral"]),
     points=st.integers(1, 20),
+    # any volume a float can hold in (0, 100] mL, not only tidy decimals: the text must read back exactly
+    volume_ml=st.none() | st.floats(min_value=0, max_value=100, exclude_min=True) | amounts,
 )
 
 
@@ -218,7 +221,7 @@ _AGENT_TOKENS = st.one_of(
 )
 _SITE_TOKENS = st.one_of(
     st.sampled_from(["UT", "upper trapezius", "QL", "levator", "glute med", "multifidus", "left", "r", "both",
-                     "midline", ":", " ", "-", ",", "."]),
+                     "midline", ":", " ", "-", ",", ".", "mL", "ml", "cc", "1.5mL", "0mL", ".5 mL", "1e2mL"]),
     st.integers(-3, 25).map(str),
     st.text(max_size=3),
 )

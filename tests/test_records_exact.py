@@ -161,7 +161,7 @@ def test_flags_beside_from_file_replace_the_files_values(tpi, patient, tmp_path)
     assert result.exit_code == 0, result.stderr
     [stored] = stored_visits(tpi)
     assert stored["patient_id"] == "Z0" and stored["pain_before"] == 9 and stored["date"] == "2026-10-01"
-    assert stored["sites"] == [{"muscle": "levator scapulae", "side": "right", "points": 1}]
+    assert stored["sites"] == [{"muscle": "levator scapulae", "side": "right", "points": 1, "volume_ml": None}]
     assert stored["pain_after"] == 2 and stored["agents"][0]["dose_mg"] == 30  # from the file
     assert "Zed Zero" in result.stderr and "Z0-V1" in result.stderr and "levator scapulae right" in result.stderr
 

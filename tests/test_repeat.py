@@ -54,7 +54,7 @@ def test_flags_given_replace_what_was_copied(tpi, first):
     again = logged(tpi, "--like", "P001-V1", "--pain", "5/1", "-s", "QL:left", "--dx", "M54.50", "--no-ultrasound",
                    "--consent", "verbal", "--follow-up-days", "10", "--override-reason", "test")
     assert again["patient_id"] == "P001"  # a visit id names its patient
-    assert again["sites"] == [{"muscle": "quadratus lumborum", "side": "left", "points": 1}]
+    assert again["sites"] == [{"muscle": "quadratus lumborum", "side": "left", "points": 1, "volume_ml": None}]
     assert again["agents"] == first["agents"]
     assert again["diagnoses"] == ["M54.50"] and again["ultrasound"] is False and again["consent"] == "verbal"
     assert again["follow_up"] == (TODAY + dt.timedelta(days=10)).isoformat()

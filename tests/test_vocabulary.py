@@ -224,7 +224,7 @@ def test_guided_prompt_offers_the_muscles_of_a_group_word(tpi, patient, monkeypa
     # the question goes to stderr too: stdout holds the record (CliRunner also echoes the typed answers there)
     assert "Muscle (1-3" in result.stderr and "Muscle (" not in result.stdout
     record = json.loads(result.stdout[result.stdout.index("{"):])
-    assert record["sites"] == [{"muscle": "middle trapezius", "side": "left", "points": 2}]
+    assert record["sites"] == [{"muscle": "middle trapezius", "side": "left", "points": 2, "volume_ml": None}]
 
 
 def test_tpi_muscles_lists_entries_not_group_names(tpi):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -183,6 +184,8 @@ class Site(Record):
     muscle: str
     side: Side
     points: Annotated[int, Field(ge=1, le=20)] = 1
+    # what was injected here (over both sides when bilateral), mL; null when not given (clinical-reference.md §1)
+    volume_ml: Annotated[float, Field(gt=0, le=100)] | None = None
 
     @field_validator("muscle")
     @classmethod
@@ -423,6 +426,31 @@ class VisitInput(_VisitFields):
             if choices:
                 raise vocab.AmbiguousTermError(site.muscle, choices)
         return self
+
+    @model_validator(mode="after")
+    def _site_volumes_add_up(self) -> VisitInput:
+        # volumes per site that do not add up to what the agents hold would put two totals in one note
+        given = [site.volume_ml for site in self.sites if site.volume_ml is not None]
+        if not given:
+            return self
+        if len(given) != len(self.sites):
+            missing = ", ".join(f"{s.muscle} {s.side}" for s in self.sites if s.volume_ml is None)
+            raise ValueError(f"sites: a volume is given for {len(given)} of {len(self.sites)} sites (none for "
+                             f"{missing}); give every site its volume, e.g. 'upper trapezius:left:2:1.5mL', or none")
+        on_sites = sum(Decimal(repr(volume)) for volume in given)
+        if not self.agents:
+            raise ValueError(f"sites: the volumes per site add up to {_decimal_text(on_sites)} mL but no agent is "
+                             "given (dry needling injects nothing); give the agents, or no volumes per site")
+        in_agents = sum(Decimal(repr(agent.volume_ml)) for agent in self.agents)
+        if on_sites != in_agents:
+            raise ValueError(f"sites: the volumes per site add up to {_decimal_text(on_sites)} mL but the agents "
+                             f"to {_decimal_text(in_agents)} mL; give volumes per site that add up to the agents' "
+                             "total")
+        return self
+
+
+def _decimal_text(value: Decimal) -> str:
+    return format(value.normalize(), "f")
 
 
 class Visit(_VisitFields):

@@ -1,4 +1,4 @@
-"""Parsers for what clinicians type: SITE (``muscle:side:points``) and AGENT (``lidocaine 1% 3mL``).
+"""Parsers for what clinicians type: SITE (``muscle:side:points:volume``) and AGENT (``lidocaine 1% 3mL``).
 
 Each parser has a formatter; ``parse(format(x)) == x`` holds (a property test checks it).
 Errors are ``ValueError`` with a message naming what is wrong and how to write it.
@@ -22,7 +22,7 @@ SIDE_WORDS = {
     "midline": "midline", "m": "midline", "mid": "midline",
 }
 
-SITE_EXAMPLE = "'upper trapezius:left:2' (MUSCLE[:SIDE[:POINTS]])"
+SITE_EXAMPLE = "'upper trapezius:left:2' or 'upper trapezius:left:2:1.5mL' (MUSCLE[:SIDE[:POINTS[:VOLUME]]])"
 AGENT_EXAMPLE = "'lidocaine 1% 3 mL' or 'triamcinolone 40 mg/mL 0.5 mL'"
 
 # ASCII digits only: \d would also read Arabic-Indic or full-width digits, which nobody checks by eye.
@@ -68,28 +68,41 @@ def format_number(value: float) -> str:
 _POINTS_LIKE = re.compile(r"[-+\u2212]?[0-9.,]*[0-9][0-9.,]*")
 _WHOLE = re.compile(r"[0-9]+")
 _SCORE = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
+# a site's volume: a number and mL, nothing else (no cc, no bare number, no exponent)
+_SITE_VOLUME = re.compile(_NUMBER + r"\s*ml", re.IGNORECASE)
+# what a person may mean as a volume: an amount with a unit of volume ('1.5mL', '2 cc', '-1ml', '1,5 mL')
+_AMOUNT_LIKE = re.compile(r"[-+\u2212]?[0-9.,]*[0-9][0-9.,]*\s*(?:ml|cc|l)", re.IGNORECASE)
 
 
 def _site_parts(text: str) -> list[str]:
-    """MUSCLE, SIDE, POINTS from 'muscle:side:points', or from 'muscle side points' as people also type."""
+    """MUSCLE, SIDE, POINTS, VOLUME from 'muscle:side:points:volume', or from 'muscle side points volume'."""
     if ":" in text:
         return [part.strip() for part in text.split(":")]
     words = text.split()
+    volume = None
+    # '1.5 mL' is two words: an amount and its unit
+    if len(words) > 2 and words[-1].lower() in ("ml", "cc") and _POINTS_LIKE.fullmatch(words[-2]):
+        words[-2:] = [words[-2] + words[-1]]
+    if len(words) > 1 and _AMOUNT_LIKE.fullmatch(words[-1]):
+        volume = words.pop()
     # a last word that looks like a number is the points, so '-2' or '2.5' is refused as points, not as a muscle
     points = words.pop() if len(words) > 1 and _POINTS_LIKE.fullmatch(words[-1]) else None
     side = words.pop() if len(words) > 1 and words[-1].lower() in SIDE_WORDS else None
     parts = [" ".join(words)]
-    if side or points:
+    if side or points or volume:
         parts.append(side or "")
-    if points:
-        parts.append(points)
+    if points or volume:
+        parts.append(points or "")
+    if volume:
+        parts.append(volume)
     return parts
 
 
 def parse_site(text: str) -> Site:
-    """``MUSCLE[:SIDE[:POINTS]]`` → Site. A paired muscle needs its side; POINTS defaults to 1."""
+    """``MUSCLE[:SIDE[:POINTS[:VOLUME]]]`` → Site. A paired muscle needs its side; POINTS defaults to 1;
+    VOLUME (e.g. ``1.5mL``, over both sides when bilateral) is null when not given."""
     parts = _site_parts(text)
-    if not parts[0] or len(parts) > 3:
+    if not parts[0] or len(parts) > 4:
         raise ValueError(f"cannot read site {text!r}; write it as {SITE_EXAMPLE}")
     muscle = vocab.find_muscle(parts[0])
     if len(parts) >= 2 and parts[1]:
@@ -104,20 +117,48 @@ def parse_site(text: str) -> Site:
     else:
         side = "midline"
     points = 1
-    if len(parts) == 3:
+    if len(parts) >= 3:
+        if len(parts) == 4 and not parts[2]:
+            raise ValueError(f"site {text!r}: give the number of points before the volume, e.g. "
+                             f"'{muscle.name}:{side}:1:{parts[3]}'")
+        if _AMOUNT_LIKE.fullmatch(parts[2]):
+            raise ValueError(f"site {text!r}: the third part is the number of points and the volume comes fourth; "
+                             f"write it like '{muscle.name}:{side}:1:{parts[2]}'")
         if not _WHOLE.fullmatch(parts[2]):
             raise ValueError(f"points {parts[2]!r} in site {text!r} must be a whole number from 1 to 20")
         points = int(parts[2])
     if not 1 <= points <= 20:
         raise ValueError(f"points {points} in site {text!r} must be from 1 to 20")
+    volume = _site_volume(parts[3], text) if len(parts) == 4 else None
     try:
-        return Site(muscle=muscle.name, side=side, points=points)
+        return Site(muscle=muscle.name, side=side, points=points, volume_ml=volume)
     except ValidationError as error:
         raise ValueError(f"site {text!r}: " + "; ".join(problems(error))) from None
 
 
+def _site_volume(part: str, text: str) -> float:
+    """The VOLUME part of a site: a number of mL above 0 and at most 100, as typed."""
+    found = _SITE_VOLUME.fullmatch(part)
+    if found is None:
+        if _MINUS.search(part):
+            raise ValueError(f"volume {part!r} in site {text!r} must be more than 0 mL, e.g. '1.5mL'")
+        if _DECIMAL_COMMA.search(part):
+            raise ValueError(f"volume {part!r} in site {text!r} has a decimal comma; write decimals with a point, "
+                             "e.g. '1.5mL'")
+        if re.fullmatch(_NUMBER, part):
+            raise ValueError(f"volume {part!r} in site {text!r} has no unit; write it in mL, e.g. '{part}mL'")
+        if re.fullmatch(_NUMBER + r"\s*[^\W\d_]+", part):
+            raise ValueError(f"volume {part!r} in site {text!r} must be in mL, e.g. '1.5mL'")
+        raise ValueError(f"cannot read volume {part!r} in site {text!r}; write it like '1.5mL'")
+    volume = float(found.group(1))
+    if not 0 < volume <= 100:
+        raise ValueError(f"volume {part!r} in site {text!r} must be more than 0 mL and at most 100 mL")
+    return volume
+
+
 def format_site(site: Site) -> str:
-    return f"{site.muscle}:{site.side}:{site.points}"
+    volume = f":{format_number(site.volume_ml)}mL" if site.volume_ml is not None else ""
+    return f"{site.muscle}:{site.side}:{site.points}{volume}"
 
 
 def parse_agent(text: str) -> AgentInput:

@@ -26,7 +26,8 @@ visit_app = typer.Typer(help="Show, amend, sign, add to or void one visit.\n\nEx
 
 # The visit's field flags, shared by log-visit and visit amend.
 SiteOpt = Annotated[list[str] | None, typer.Option(
-    "--site", "-s", autocompletion=complete.sites, help="MUSCLE[:SIDE[:POINTS]], e.g. 'upper trapezius:left:2', 'QL:bilateral:4'; several "
+    "--site", "-s", autocompletion=complete.sites, help="MUSCLE[:SIDE[:POINTS[:VOLUME]]], e.g. 'upper trapezius:left:2', 'QL:bilateral:4:3mL' "
+    "(VOLUME: mL injected there, both sides when bilateral; given for every site or none); several "
     "separated by commas ('UT:left:2,levator:left') or repeat the flag.")]
 AgentOpt = Annotated[list[str] | None, typer.Option(
     "--agent", "-a", autocompletion=complete.drugs, help="As you would write it: 'lidocaine 1% 3 mL', 'bupivacaine 0.25% 2 mL', "
@@ -162,6 +163,9 @@ def split_sites(values: list[str]) -> list[str]:
     """Each --site value, split at commas: several sites in one flag."""
     sites = []
     for value in values:
+        if re.search(r"[0-9],[0-9]", value):
+            raise InputError(f"--site: {value!r} has a decimal comma; commas separate sites, so write decimals with "
+                             "a point, e.g. 'UT:left:2:1.5mL'")
         parts = [part.strip() for part in value.split(",")]
         if not all(parts):
             raise InputError(f"--site: {value!r} has an empty site between commas; write e.g. 'UT:left:2,levator:left'")
@@ -293,7 +297,7 @@ def prompt_missing(store, patient: str | None, site: list[str] | None, agent: li
     if patient is None:
         patient = _ask("Patient id", lambda text: _known_patient(store, text))
     if not site and not sites_copied:
-        site = _ask_many("Site (muscle:side:points, e.g. upper trapezius:left:2)",
+        site = _ask_many("Site (muscle:side:points[:volume], e.g. upper trapezius:left:2 or UT:left:2:1.5mL)",
                          "Another site (blank when done)", parse_site, required=True)
         if agent is None:
             agent = _ask_many("Agent (e.g. lidocaine 1% 3 mL; blank: none, dry needling)",
@@ -331,7 +335,11 @@ _SIDE_MARK = {"left": "L", "right": "R", "midline": "M", "bilateral": "bilat"}
 
 def site_text(sites: list[dict[str, Any]]) -> str:
     """Stored sites in a listing's few words: 'upper trapezius L×2, quadratus lumborum bilat×4'."""
-    return ", ".join(f"{s['muscle']} {_SIDE_MARK.get(s['side'], s['side'])}×{s['points']}" for s in sites)
+    from tpi_cli.parsing import format_number
+
+    return ", ".join(f"{s['muscle']} {_SIDE_MARK.get(s['side'], s['side'])}×{s['points']}"
+                     + (f" {format_number(s['volume_ml'])} mL" if s.get("volume_ml") is not None else "")
+                     for s in sites)
 
 
 def pain_change(visit: Visit) -> str:
@@ -351,7 +359,7 @@ def patient_line(patient: Patient) -> str:
 def render_visit(visit: Visit, title: str, patient: Patient | None = None, *, asked: bool = False) -> None:
     from tpi_cli.clinical.coding import suggest_cpt
     from tpi_cli.clinical.doses import dose_by_drug
-    from tpi_cli.parsing import format_agent
+    from tpi_cli.parsing import format_agent, format_number
 
     esc = console.escape
     lines = [f"[bold]{esc(visit.id)}[/] · patient {esc(visit.patient_id)} · {visit.date.isoformat()}"
@@ -359,7 +367,9 @@ def render_visit(visit: Visit, title: str, patient: Patient | None = None, *, as
              + (f" · {esc(visit.clinician)}" if visit.clinician else "")]
     if patient is not None:
         lines.append(patient_line(patient))
-    lines.append("Sites: " + esc("; ".join(f"{s.muscle} {s.side} ×{s.points}" for s in visit.sites)))
+    lines.append("Sites: " + esc("; ".join(f"{s.muscle} {s.side} ×{s.points}"
+                                           + (f" {format_number(s.volume_ml)} mL" if s.volume_ml is not None else "")
+                                           for s in visit.sites)))
     if visit.agents:
         lines.append("Agents: " + esc("; ".join(format_agent(a) + (f" = {a.dose_mg:g} mg" if a.dose_mg else "")
                                                 for a in visit.agents)))

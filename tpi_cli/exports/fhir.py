@@ -26,7 +26,7 @@ from tpi_cli import vocab
 from tpi_cli.clinical.coding import CPT_WORDING, ULTRASOUND_GUIDANCE
 from tpi_cli.errors import InputError
 from tpi_cli.models import Agent, Amendment, Patient, Site, Visit
-from tpi_cli.parsing import format_agent, format_medication
+from tpi_cli.parsing import format_agent, format_medication, format_number
 from tpi_cli.vocab.codes import ICD10_DESCRIPTIONS
 
 CPT = "http://www.ama-assn.org/go/cpt"
@@ -480,8 +480,13 @@ def _dosage(agent: Agent) -> dict[str, Any]:
             "dose": dose}
 
 
+def _site_words(site: Site) -> str:
+    volume = f", {format_number(site.volume_ml)} mL" if site.volume_ml is not None else ""
+    return f"{site.side} {site.muscle}, {site.points} point(s){volume}"
+
+
 def _procedure_note(visit: Visit) -> str:
-    notes = [f"Trigger point injection: {'; '.join(f'{s.side} {s.muscle}, {s.points} point(s)' for s in visit.sites)}."]
+    notes = [f"Trigger point injection: {'; '.join(_site_words(s) for s in visit.sites)}."]
     if visit.needle:
         notes.append(f"Needle: {visit.needle}.")
     notes.append(f"Guidance: {'ultrasound' if visit.ultrasound else 'landmark'}.")

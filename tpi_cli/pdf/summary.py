@@ -173,12 +173,17 @@ def build_visit_summary(patient: Patient, visit: Visit, history: list[Visit], se
     ], styles)
 
     story.append(_heading("Sites", styles))
-    site_rows = [["#", "Muscle", "Side", "Points", "Region"]]
+    site_rows = [["#", "Muscle", "Side", "Points", "Volume", "Region"]]
     for number, site in enumerate(visit.sites, start=1):
         muscle = vocab.muscles()[site.muscle]
         region = muscle.region + (" · pleura nearby" if muscle.pneumothorax else "")
-        site_rows.append([str(number), site.muscle, site.side, str(site.points), region])
-    story.append(grid(site_rows, [0.3 * inch, 2.6 * inch, 0.9 * inch, 0.6 * inch, 2.6 * inch], styles))
+        volume = f"{format_number(site.volume_ml)} mL" if site.volume_ml is not None else "—"
+        site_rows.append([str(number), site.muscle, site.side, str(site.points), volume, region])
+    story.append(grid(site_rows, [0.3 * inch, 2.3 * inch, 0.8 * inch, 0.6 * inch, 0.8 * inch, 2.2 * inch], styles))
+    if visit.agents and all(site.volume_ml is None for site in visit.sites):
+        story.append(paragraph("Volume per site not recorded.", styles.small))
+    if any(site.side == "bilateral" and site.volume_ml is not None for site in visit.sites):
+        story.append(paragraph("A bilateral site's volume and points are over both sides together.", styles.small))
     # the map under the table, the page's full width: 40 sites do not fit beside it, nor a legible head
     story += [Spacer(1, 4), body_map(visit.sites, width=WIDTH, height=3.5 * inch)]
 
@@ -279,8 +284,11 @@ def _short(value: object) -> str:
     if isinstance(value, list):
         parts = []
         for item in value:
-            if isinstance(item, dict):
-                main = item.get("muscle") or item.get("drug") or item.get("scale")
+            if isinstance(item, dict) and "muscle" in item:
+                volume = f" {format_number(item['volume_ml'])} mL" if item.get("volume_ml") is not None else ""
+                parts.append(f"{item['muscle']} {item.get('side', '')} ×{item.get('points', 1)}{volume}")
+            elif isinstance(item, dict):
+                main = item.get("drug") or item.get("scale")
                 extra = item.get("side") or (f"{item['volume_ml']:g} mL" if "volume_ml" in item else item.get("score"))
                 parts.append(f"{main} {extra}".strip())
             else:
