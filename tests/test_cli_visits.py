@@ -25,8 +25,8 @@ def test_log_visit_stores_doses_cpt_and_prints_a_confirmation(tpi, patient):
     assert "PNEUMOTHORAX" in result.stderr
     [stored] = stored_visits(tpi)
     assert stored["sites"] == [
-        {"muscle": "upper trapezius", "side": "left", "points": 2},
-        {"muscle": "levator scapulae", "side": "left", "points": 1},
+        {"muscle": "upper trapezius", "side": "left", "points": 2, "volume_ml": None},
+        {"muscle": "levator scapulae", "side": "left", "points": 1, "volume_ml": None},
     ]
     assert stored["agents"] == [{"drug": "lidocaine", "concentration": {"value": 1.0, "unit": "%"},
                                  "volume_ml": 3.0, "epinephrine": False, "dose_mg": 30.0}]

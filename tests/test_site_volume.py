@@ -195,3 +195,22 @@ def test_amending_a_sites_volume_keeps_the_old_one_and_rechecks_the_total(tpi, l
     result = tpi("visit", "amend", visit["id"], "--reason", "more lidocaine", "--agent", "lidocaine 1% 4 mL")
     assert result.exit_code == 2 and "add up to 3 mL but the agents to 4 mL" in result.stderr
     assert json.loads(tpi("visit", "show", visit["id"], "--json").stdout)["sites"] == amended["sites"]
+
+
+def test_guided_entry_asks_the_sites_and_agents_again_when_their_volumes_do_not_add_up(tpi, patient, monkeypatch):
+    from tpi_cli.cli import visit as visit_cli
+
+    monkeypatch.setattr(visit_cli, "stdin_is_terminal", lambda: True)
+    answers = (
+        "P001\n"
+        "UT:left:2:1.5mL\n\n"
+        "lidocaine 1% 2 mL\n\n"      # 1.5 mL on the sites, 2 mL in the syringe: asked again, nothing lost yet
+        "UT:left:2:2mL\n\n"
+        "lidocaine 1% 2 mL\n\n"
+        "7\n2\n"
+    )
+    result = tpi("log-visit", "--consent", "verbal", "--json", input=answers)
+    assert result.exit_code == 0, result.stderr
+    assert "add up to 1.5 mL but the agents to 2 mL" in result.stderr and "again" in result.stderr
+    stored = json.loads(tpi("visit", "show", "P001-V1", "--json").stdout)
+    assert stored["sites"][0]["volume_ml"] == 2.0

@@ -429,24 +429,34 @@ class VisitInput(_VisitFields):
 
     @model_validator(mode="after")
     def _site_volumes_add_up(self) -> VisitInput:
-        # volumes per site that do not add up to what the agents hold would put two totals in one note
-        given = [site.volume_ml for site in self.sites if site.volume_ml is not None]
-        if not given:
-            return self
-        if len(given) != len(self.sites):
-            missing = ", ".join(f"{s.muscle} {s.side}" for s in self.sites if s.volume_ml is None)
-            raise ValueError(f"sites: a volume is given for {len(given)} of {len(self.sites)} sites (none for "
-                             f"{missing}); give every site its volume, e.g. 'upper trapezius:left:2:1.5mL', or none")
-        on_sites = sum(Decimal(repr(volume)) for volume in given)
-        if not self.agents:
-            raise ValueError(f"sites: the volumes per site add up to {_decimal_text(on_sites)} mL but no agent is "
-                             "given (dry needling injects nothing); give the agents, or no volumes per site")
-        in_agents = sum(Decimal(repr(agent.volume_ml)) for agent in self.agents)
-        if on_sites != in_agents:
-            raise ValueError(f"sites: the volumes per site add up to {_decimal_text(on_sites)} mL but the agents "
-                             f"to {_decimal_text(in_agents)} mL; give volumes per site that add up to the agents' "
-                             "total")
+        problem = site_volume_problem(self.sites, self.agents)
+        if problem:
+            raise ValueError(problem)
         return self
+
+
+def site_volume_problem(sites: list[Site], agents: list[AgentInput]) -> str | None:
+    """Why the volumes per site cannot stand beside the agents' volumes, or None when they can.
+
+    Volumes per site that do not add up to what the agents hold would put two totals in one note; the sum is
+    taken in decimals, as typed (0.1 + 0.2 mL is 0.3 mL).
+    """
+    given = [site.volume_ml for site in sites if site.volume_ml is not None]
+    if not given:
+        return None
+    if len(given) != len(sites):
+        missing = ", ".join(f"{s.muscle} {s.side}" for s in sites if s.volume_ml is None)
+        return (f"sites: a volume is given for {len(given)} of {len(sites)} sites (none for {missing}); give every "
+                "site its volume, e.g. 'upper trapezius:left:2:1.5mL', or none")
+    on_sites = sum(Decimal(repr(volume)) for volume in given)
+    if not agents:
+        return (f"sites: the volumes per site add up to {_decimal_text(on_sites)} mL but no agent is given (dry "
+                "needling injects nothing); give the agents, or no volumes per site")
+    in_agents = sum(Decimal(repr(agent.volume_ml)) for agent in agents)
+    if on_sites != in_agents:
+        return (f"sites: the volumes per site add up to {_decimal_text(on_sites)} mL but the agents to "
+                f"{_decimal_text(in_agents)} mL; give volumes per site that add up to the agents' total")
+    return None
 
 
 def _decimal_text(value: Decimal) -> str:

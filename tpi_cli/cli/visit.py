@@ -284,6 +284,7 @@ def prompt_missing(store, patient: str | None, site: list[str] | None, agent: li
 
     SITES_COPIED: --like or --protocol gave the sites (and agents), so they are not asked for.
     """
+    from tpi_cli.models import site_volume_problem
     from tpi_cli.parsing import parse_agent, parse_site
 
     missing = [flag for flag, value in (("--patient", patient), ("--site", site or sites_copied),
@@ -297,11 +298,22 @@ def prompt_missing(store, patient: str | None, site: list[str] | None, agent: li
     if patient is None:
         patient = _ask("Patient id", lambda text: _known_patient(store, text))
     if not site and not sites_copied:
-        site = _ask_many("Site (muscle:side:points[:volume], e.g. upper trapezius:left:2 or UT:left:2:1.5mL)",
-                         "Another site (blank when done)", parse_site, required=True)
-        if agent is None:
-            agent = _ask_many("Agent (e.g. lidocaine 1% 3 mL; blank: none, dry needling)",
-                              "Another agent (blank when done)", parse_agent, required=False)
+        ask_agents = agent is None
+        while True:
+            site = _ask_many("Site (muscle:side:points[:volume], e.g. upper trapezius:left:2 or UT:left:2:1.5mL)",
+                             "Another site (blank when done)", parse_site, required=True)
+            if ask_agents:
+                agent = _ask_many("Agent (e.g. lidocaine 1% 3 mL; blank: none, dry needling)",
+                                  "Another agent (blank when done)", parse_agent, required=False)
+            # volumes per site that do not add up are asked again now, not refused after every other answer
+            try:
+                problem = site_volume_problem([parse_site(s) for s in site], [parse_agent(a) for a in agent or []])
+            except ValueError:
+                problem = None  # an --agent flag that does not parse is refused with the flags, as without prompts
+            if problem is None:
+                break
+            console.stderr.print(f"[red]{console.escape(problem)}[/]; give the sites"
+                                 + (" and agents" if ask_agents else "") + " again")
     if pain_before is None:
         pain_before = _ask("Pain before (0-10)", _pain)
     if pain_after is None:
