@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import json
 import subprocess
+from decimal import Decimal
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
+from tpi_cli.models import Site
 from tpi_cli.parsing import format_site, parse_site
 
 PAIN = ("--pain-before", "7", "--pain-after", "2")
@@ -214,3 +218,28 @@ def test_guided_entry_asks_the_sites_and_agents_again_when_their_volumes_do_not_
     assert "add up to 1.5 mL but the agents to 2 mL" in result.stderr and "again" in result.stderr
     stored = json.loads(tpi("visit", "show", "P001-V1", "--json").stdout)
     assert stored["sites"][0]["volume_ml"] == 2.0
+
+
+# --- the sum, as a property --------------------------------------------------------------------------
+
+_tenths = st.decimals(min_value="0.001", max_value="9.999", places=3)
+
+
+@given(st.lists(_tenths, min_size=1, max_size=8), st.integers(1, 3))
+def test_volumes_per_site_are_accepted_exactly_when_their_decimal_sum_is_the_agents(volumes, agents):
+    from tpi_cli.models import AgentInput, VisitInput, site_volume_problem
+
+    names = ["upper trapezius", "levator scapulae", "rhomboid major", "infraspinatus", "supraspinatus",
+             "teres minor", "gluteus medius", "piriformis"]
+    sites = [Site(muscle=name, side="left", volume_ml=float(v)) for name, v in zip(names, volumes, strict=False)]
+    total = sum(volumes)
+    # the same total split over several syringes, as typed: floats of decimals, never a float sum
+    shares = [total / agents] * (agents - 1)
+    shares = [share.quantize(Decimal("0.001")) for share in shares]
+    shares.append(total - sum(shares, Decimal(0)))
+    assume(all(share > 0 for share in shares))
+    given = [AgentInput(drug="saline", volume_ml=float(share)) for share in shares]
+    assert site_volume_problem(sites, given) is None
+    VisitInput(patient_id="P001", date="2026-11-02", sites=sites, agents=given, pain_before=7, pain_after=2)
+    off = [*given[:-1], AgentInput(drug="saline", volume_ml=float(shares[-1] + Decimal("0.001")))]
+    assert "add up to" in (site_volume_problem(sites, off) or "")
