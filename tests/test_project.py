@@ -45,3 +45,29 @@ def test_json_listings_print_stored_records_without_building_models(tmp_path):
             "assert 'pydantic.main' not in sys.modules, 'a JSON listing built pydantic models'\n")
     subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "TPI_STORE": str(tmp_path)},
                    capture_output=True)
+
+
+def test_log_visit_with_a_diagnosis_loads_no_heavy_library(tmp_path):
+    # start-up is a tracked goal (issue 14): a visit is logged without the libraries of PDFs, exports,
+    # the ICD-10-CM tabular list, PostgreSQL, encryption or text shaping
+    code = ("import sys\nfrom tpi_cli.cli import main\n"
+            "for args in (['patient', 'add', '--id', 'P1', '--name', 'A B', '--dob', '1970-01-01'],\n"
+            "             ['log-visit', '-p', 'P1', '-s', 'UT:left:2', '-a', 'lidocaine 1% 3 mL', '--pain', '7/2',\n"
+            "              '--dx', 'M79.12', '--consent', 'verbal', '--follow-up', '6w']):\n"
+            "    sys.argv = ['tpi', *args]\n"
+            "    try:\n        main()\n    except SystemExit as end:\n        assert not end.code, end.code\n"
+            "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'reportlab', 'fhir', 'simple_icd_10_cm',\n"
+            "               'psycopg', 'pyrage', 'uharfbuzz', 'pypdf', 'PIL'})\n"
+            "assert not heavy, heavy\n")
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "TPI_STORE": str(tmp_path)},
+                   capture_output=True)
+
+
+def test_a_command_builds_only_itself():
+    from tpi_cli.cli import build_app
+
+    app = build_app("log-visit")
+    assert [info.name for info in app.registered_commands] == ["log-visit"]
+    assert not app.registered_groups
+    assert {info.name for info in build_app("visit").registered_groups} == {"visit"}
+    assert {info.name for info in build_app(None).registered_commands} >= {"log-visit", "visits", "handout"}

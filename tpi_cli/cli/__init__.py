@@ -12,6 +12,7 @@ import os
 # patient data; tpi loads none. Skipping their discovery also saves ~6 ms per command (measured).
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
+import gc
 import importlib
 import sys
 from functools import cache
@@ -78,6 +79,10 @@ def build_app(command: str | None = None) -> typer.Typer:
     modules = [COMMAND_MODULES[command]] if command in COMMAND_MODULES else COMMAND_MODULES.values()
     for name in dict.fromkeys(modules):
         importlib.import_module(f"tpi_cli.cli.{name}").register(app)
+    if command in COMMAND_MODULES:
+        # a module registers several commands (visit: log-visit, visits, visit …); typer would build them all
+        app.registered_commands = [info for info in app.registered_commands if info.name == command]
+        app.registered_groups = [info for info in app.registered_groups if info.name == command]
     return app
 
 
@@ -129,4 +134,9 @@ def main() -> None:
         sys.stderr.write(f"error: {option} is a global option: put it before the command, "
                          f"e.g. tpi {option} PATH {command} ...\n")
         raise SystemExit(2)
-    build_app(command_in(argv))()
+    try:
+        build_app(command_in(argv))()
+    finally:
+        # The process ends here and the OS frees its memory: frozen objects are left out of the
+        # interpreter's last full garbage collection at exit, a tenth of log-visit's run (measured).
+        gc.freeze()
