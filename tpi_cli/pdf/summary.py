@@ -173,6 +173,9 @@ def build_visit_summary(patient: Patient, visit: Visit, history: list[Visit], se
     ], styles)
 
     story.append(_heading("Sites", styles))
+    # the map the page's full width (40 sites do not fit beside a table, nor a legible head), and before the
+    # table: a map cannot split across pages and a table can, so a long list leaves no half-empty page
+    story += [body_map(visit.sites, width=WIDTH, height=3.5 * inch), Spacer(1, 4)]
     site_rows = [["#", "Muscle", "Side", "Points", "Volume", "Region"]]
     for number, site in enumerate(visit.sites, start=1):
         muscle = vocab.muscles()[site.muscle]
@@ -184,8 +187,6 @@ def build_visit_summary(patient: Patient, visit: Visit, history: list[Visit], se
         story.append(paragraph("Volume per site not recorded.", styles.small))
     if any(site.side == "bilateral" and site.volume_ml is not None for site in visit.sites):
         story.append(paragraph("A bilateral site's volume and points are over both sides together.", styles.small))
-    # the map under the table, the page's full width: 40 sites do not fit beside it, nor a legible head
-    story += [Spacer(1, 4), body_map(visit.sites, width=WIDTH, height=3.5 * inch)]
 
     story.append(_heading("Agents", styles))
     if visit.agents:
