@@ -245,7 +245,7 @@ def test_store_copy_both_ways_is_exact(tpi, pg_store_url, tmp_path, monkeypatch)
     original = everything()
     result = tpi("store", "copy", solo, pg_store_url)
     assert result.exit_code == 0, result.stderr
-    assert "copied 2 patients, 2 visits, 1 settings, 1 protocols and 8 audit events" in result.stderr
+    assert "copied 2 patients, 2 visits, 1 setting, 1 protocol and 8 audit events" in result.stderr
     monkeypatch.setenv("TPI_STORE", pg_store_url)
     assert everything() == original
     assert tpi("audit", "verify").exit_code == 0

@@ -93,6 +93,11 @@ def date_option(flag: str, value: str | None) -> dt.date | None:
         raise InputError(f"{flag}: {error}") from None
 
 
+def counted(number: int, noun: str) -> str:
+    """'1 patient', '2 patients': a count as a person would write it (NOUN takes an s)."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def print_json(data: Any) -> None:
     """DATA (a model, a list of models, or records already in their JSON shape) as JSON on stdout."""
     if hasattr(data, "model_dump"):

@@ -62,9 +62,11 @@ def copy(
     from tpi_cli.store_copy import copy_store
 
     counts = copy_store(source, target)
-    console.info(f"copied {counts['patients']} patients, {counts['visits']} visits, {counts['settings']} settings, "
-                 f"{counts['protocols']} protocols and {counts['events']} audit events from {counts['from']} to {counts['to']}; the copy matches "
-                 "record for record")
+    kinds = [console.counted(counts[key], noun) for key, noun in (("patients", "patient"), ("visits", "visit"),
+                                                                   ("settings", "setting"), ("protocols", "protocol"),
+                                                                   ("events", "audit event"))]
+    console.info(f"copied {', '.join(kinds[:-1])} and {kinds[-1]} from {counts['from']} to {counts['to']}; the copy "
+                 "matches record for record")
 
 
 @store_app.command("info")
