@@ -15,8 +15,9 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 import gc
 import importlib
 import sys
+from collections.abc import Callable
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Any, get_type_hints
 
 import typer
 
@@ -83,7 +84,18 @@ def build_app(command: str | None = None) -> typer.Typer:
         # a module registers several commands (visit: log-visit, visits, visit …); typer would build them all
         app.registered_commands = [info for info in app.registered_commands if info.name == command]
         app.registered_groups = [info for info in app.registered_groups if info.name == command]
+        for info in [app.registered_callback, *app.registered_commands]:
+            _resolve_annotations(info.callback)
     return app
+
+
+def _resolve_annotations(function: Callable[..., Any]) -> None:
+    """Replace FUNCTION's annotations, strings under `from __future__ import annotations`, by what they name.
+
+    Typer evaluates each string again every time it reads the signature (log-visit's ~50 options, ~10
+    times a run: ~3 ms); evaluated once here, it reads the objects themselves.
+    """
+    function.__annotations__.update(get_type_hints(function, include_extras=True))
 
 
 def command_index(argv: list[str]) -> int | None:

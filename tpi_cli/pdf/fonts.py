@@ -41,10 +41,11 @@ _SCRIPT_RANGES = (
     ("han", ((0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2FFFF), (0xF900, 0xFAFF), (0x3000, 0x303F),
              (0xFF00, 0xFF65), (0xFFA0, 0xFFEF))),
 )
+# Below it no character needs a script face. A regular expression over the ranges took ~15 ms to compile
+# (sre expands every range of the basic plane), as long as a handout's own text work: each character is
+# looked up instead, and most text is ASCII.
+_FIRST_SCRIPT_CHAR = chr(min(low for _, spans in _SCRIPT_RANGES for low, _ in spans))
 _JOINERS = {0x200C, 0x200D}  # zero-width (non-)joiners shape with the script around them
-_NEEDS_FONT = re.compile(
-    "[" + "".join(f"\\U{low:08X}-\\U{high:08X}" for _, spans in _SCRIPT_RANGES for low, high in spans) + "]"
-)
 _COMPLEX_CHARS = re.compile(
     "[" + "".join(f"\\U{low:08X}-\\U{high:08X}" for name, spans in _SCRIPT_RANGES if name in COMPLEX
                   for low, high in spans) + "]"
@@ -62,7 +63,7 @@ def script_of(char: str) -> str | None:
 
 
 def needs_script_font(raw: str) -> bool:
-    return _NEEDS_FONT.search(raw) is not None
+    return not raw.isascii() and any(script_of(c) is not None for c in raw if c >= _FIRST_SCRIPT_CHAR)
 
 
 def needs_shaping(markup: str) -> bool:
