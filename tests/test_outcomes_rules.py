@@ -5,15 +5,18 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tpi_cli.clinical.outcomes import (
+    days_since_same_site,
     function_change,
     immediate_response,
     immpact_category,
     index_relief,
     pain_change_category,
 )
-from tpi_cli.models import Visit
+from tpi_cli.models import Visit, side_pairs
 
 
 @pytest.mark.parametrize(
@@ -69,3 +72,34 @@ def test_relief_from_an_index_pain_of_0_is_undefined():
 
 def test_the_5_to_15_minute_score_is_the_immediate_response():
     assert immediate_response(visit(1, "2026-01-05", 8, 2)).startswith("immediate response 8 → 2, -75%")
+
+
+# one side (or none) of each muscle: a visit lists a muscle and side once
+SITES = st.tuples(st.sampled_from([None, "left", "right", "bilateral"]), st.sampled_from([None, "left", "right"]),
+                  st.sampled_from([None, "left", "bilateral"])).filter(any).map(
+    lambda sides: [{"muscle": m, "side": s} for m, s in zip(("QL", "upper trapezius", "levator scapulae"), sides,
+                                                            strict=True) if s])
+
+
+@given(st.lists(st.tuples(st.integers(0, 40), SITES), min_size=1, max_size=12))
+def test_days_since_the_same_site_is_to_the_latest_earlier_visit_with_a_shared_muscle_and_side(picks):
+    visits = [Visit.model_validate({"id": f"P1-V{n}", "patient_id": "P1", "pain_before": 5, "pain_after": 2,
+                                    "date": (dt.date(2026, 1, 1) + dt.timedelta(days=offset)).isoformat(),
+                                    "sites": sites})
+              for n, (offset, sites) in enumerate(picks, start=1)]
+    found = days_since_same_site(visits)
+    for visit in visits:
+        here = side_pairs(visit.sites)
+        earlier = [(visit.date - past.date).days for past in visits
+                   if past.date < visit.date and here & side_pairs(past.sites)]
+        assert found[visit.id] == (min(earlier) if earlier else None)
+
+
+def test_bilateral_is_the_same_site_as_either_side_and_the_same_day_is_not_earlier():
+    def at(n, day, side):
+        return Visit.model_validate({"id": f"P1-V{n}", "patient_id": "P1", "date": day, "pain_before": 5,
+                                     "pain_after": 2, "sites": [{"muscle": "QL", "side": side}]})
+
+    visits = [at(1, "2026-01-05", "bilateral"), at(2, "2026-01-05", "left"), at(3, "2026-03-02", "right"),
+              at(4, "2026-03-09", "left")]
+    assert days_since_same_site(visits) == {"P1-V1": None, "P1-V2": None, "P1-V3": 56, "P1-V4": 63}

@@ -7,6 +7,7 @@ moderate, ≥ 50% substantial. Percent relief is undefined from a baseline of 0,
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -186,11 +187,20 @@ def muscle_outcomes(visits: Sequence[Visit]) -> list[MuscleOutcome]:
     return rows
 
 
-def days_since_same_site(visit: Visit, earlier: Sequence[Visit]) -> int | None:
-    """Days since any of VISIT's muscle-and-side pairs was last injected (None: first time)."""
-    here = side_pairs(visit.sites)
-    days = [
-        (visit.date - past.date).days for past in earlier
-        if past.date <= visit.date and past.id != visit.id and here & side_pairs(past.sites)
-    ]
-    return min(days) if days else None
+def days_since_same_site(visits: Sequence[Visit]) -> dict[str, int | None]:
+    """For each of VISITS (by id), days since any of its muscle-and-side pairs was injected at a visit on an
+    earlier date (None: the first time).
+
+    One pass in date order, remembering when each pair was last injected: comparing every visit with every
+    earlier one took ~15 ms of a 100-visit review.
+    """
+    last_injected: dict[tuple[str, str], dt.date] = {}
+    days: dict[str, int | None] = {}
+    for day, same_day in itertools.groupby(sorted(visits, key=lambda v: v.date), key=lambda v: v.date):
+        same_day = list(same_day)
+        for visit in same_day:
+            seen = [last_injected[pair] for pair in side_pairs(visit.sites) if pair in last_injected]
+            days[visit.id] = (day - max(seen)).days if seen else None
+        for visit in same_day:  # a visit on the same day is not an earlier injection
+            last_injected.update(dict.fromkeys(side_pairs(visit.sites), day))
+    return days

@@ -233,13 +233,14 @@ def build_progress_review(patient: Patient, visits: list[Visit], every: list[Vis
     rows = [["Date", "Sites", "CPT", "Local anesthetic (% of limit)", "MPE", "Pain", "Next pre",
              "Prior relief", "Function", "HEP", "Days same site"]]
     next_pre = {a.id: b.pain_before for a, b in itertools.pairwise(upto)}
+    same_site_days = days_since_same_site(every)
     for visit in visits:
         doses = anesthetic_doses(visit.agents, weight_on(visit, patient), settings)
         la = ", ".join(f"{drug} {mg:g} mg" for drug, mg in dose_by_drug(visit.agents).items()
                        if any(d.drug == drug for d in doses))
         la = f"{la} ({percent_text(combined_fraction(doses))})" if doses else ("dry needling" if not visit.agents else "—")
         pct = percent_change(visit.pain_before, visit.pain_after)
-        since_days = days_since_same_site(visit, [v for v in every if v.date < visit.date])
+        since_days = same_site_days[visit.id]
         rows.append([
             _short_date(visit.date),
             "; ".join(f"{s.muscle} {s.side[0].upper() if s.side != 'bilateral' else 'bilat'}" for s in visit.sites),
