@@ -124,3 +124,17 @@ def test_printing_a_handout_records_it_on_the_visit(tpi, log, patient, tmp_path)
     assert [(g["lang"], g["large_print"]) for g in stored["handout_given"]] == [("es", False)]
     amended = json.loads(tpi("visit", "amend", visit["id"], "--reason", "x", "--pain-after", "3", "--json").stdout)
     assert len(amended["handout_given"]) == 1 and "handout_given" not in amended["amendments"][-1]["changes"]
+
+
+@pytest.mark.parametrize("notes_words", [0, 60, 120, 180, 240, 300, 360, 420])
+def test_the_signature_block_never_stands_alone_on_a_page(tpi, log, patient, tmp_path, notes_words):
+    # notes of growing length move the page break through the note's last sections
+    from pypdf import PdfReader
+
+    flags = ["--notes", " ".join(["tenderness"] * notes_words)] if notes_words else []
+    visit = log("--site", "UT:left", "--pain-before", "7", "--pain-after", "2", *flags)
+    out = tmp_path / "note.pdf"
+    assert tpi("report", "--visit", visit["id"], "-o", str(out)).exit_code == 0
+    pages = [page.extract_text() for page in PdfReader(str(out)).pages]
+    signed_page = next(text for text in pages if "Not signed." in text)
+    assert "Amendments" in signed_page and "Addenda" in signed_page

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from reportlab.lib.units import inch
-from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from tpi_cli import vocab
 from tpi_cli.clinical.coding import CPT_WORDING, suggest_cpt
@@ -246,7 +246,7 @@ def build_visit_summary(patient: Patient, visit: Visit, history: list[Visit], se
         story.append(grid(rows, [1.0 * inch, 0.6 * inch, WIDTH - 1.6 * inch], styles))
         if visit.steroid_vial_ml is None:
             story.append(paragraph("JW/JZ: vial size not recorded.", styles.small))
-        story.append(paragraph("J-codes per clinical-reference §3 (to be checked with the payer).", styles.small))
+        story.append(paragraph("J-codes and units from the HCPCS descriptors; check them with the payer.", styles.small))
 
     story.append(_heading("Safety checks", styles))
     if visit.overrides:
@@ -261,21 +261,23 @@ def build_visit_summary(patient: Patient, visit: Visit, history: list[Visit], se
         story.append(paragraph(f"Previous visits on record: {len(earlier)}; last {long_date(earlier[0].date)}.",
                                styles.small))
 
-    story.append(_heading("Amendments", styles))
+    closing = [_heading("Amendments", styles)]
     if visit.amendments:
         # paragraphs, not table rows: a long change (a 20,000-character note) flows onto the next page
         for amendment in visit.amendments:
-            story.append(paragraph(f"<b>{amendment.at:%Y-%m-%d %H:%M} UTC, {text(amendment.by)}:</b> "
-                                   f"{text(amendment.reason)}", styles.body))
-            story += [paragraph(f"{text(key)}: {text(_short(change.get('from')))} → {text(_short(change.get('to')))}",
-                                styles.bullet, bulletText="–") for key, change in amendment.changes.items()]
+            closing.append(paragraph(f"<b>{amendment.at:%Y-%m-%d %H:%M} UTC, {text(amendment.by)}:</b> "
+                                     f"{text(amendment.reason)}", styles.body))
+            closing += [paragraph(f"{text(key)}: {text(_short(change.get('from')))} → {text(_short(change.get('to')))}",
+                                  styles.bullet, bulletText="–") for key, change in amendment.changes.items()]
     else:
-        story.append(paragraph("None: this is the record as first logged.", styles.body))
+        closing.append(paragraph("None: this is the record as first logged.", styles.body))
     recorded = visit.recorded_at.strftime("%Y-%m-%d %H:%M UTC") if visit.recorded_at else "unknown"
-    story += [Spacer(1, 6), paragraph(f"Logged {recorded} by {text(visit.recorded_by or 'unknown')} with tpi. "
-                                      "Dose limits are reference limits, not evidence-based maxima (ASRA 2020).",
-                                      styles.small)]
-    story += _addenda_and_signature(visit, styles)
+    closing += [Spacer(1, 6), paragraph(f"Logged {recorded} by {text(visit.recorded_by or 'unknown')} with tpi. "
+                                        "Dose limits are reference limits, not evidence-based maxima (ASRA 2020).",
+                                        styles.small)]
+    closing += _addenda_and_signature(visit, styles)
+    # the signature never stands alone on a last page: it stays with the amendments and addenda it attests
+    story.append(KeepTogether(closing))
     return render(story, page, styles, title=f"Procedure note {visit.id}", author=clinic.name,
                   subject=f"Trigger point injection, {visit.date.isoformat()}")
 
