@@ -50,9 +50,20 @@ from tinydb.storages import Storage
 
 from tpi_cli import audit
 from tpi_cli.errors import InputError, StoreError
-from tpi_cli.files import FILE_MODE, TEMP_SUFFIX, fsync_dir, parse_json, why, write_private_file, write_synced
+from tpi_cli.files import (
+    FILE_MODE,
+    TEMP_PREFIX,
+    TEMP_SUFFIX,
+    fsync_dir,
+    parse_json,
+    why,
+    write_private_file,
+    write_synced,
+)
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from tpi_cli.models import Patient, Visit
     from tpi_cli.store_pg import PostgresStore
 
@@ -62,6 +73,9 @@ DIR_MODE = 0o700
 STORE_ENV = "TPI_STORE"
 MAIN_FILE = "tpi.json"
 LOCK_FILE = "store.lock"
+# Visits files kept parsed besides the main file: a write reads its patient's file a few times; a bulk read
+# (export, listing) goes through every file once and must not keep them all.
+_CACHED_SHARDS = 4
 # What a crash while creating a store can leave in its folder: still "empty" for creating it again.
 _CREATION_LEFTOVERS = {LOCK_FILE, "visits"}
 
@@ -295,7 +309,11 @@ class Store:
         )
 
     def _read(self, path: Path) -> dict[str, Any] | None:
-        """A store file's tables, parsed once per version of the file (each write renames a new inode in)."""
+        """A store file's tables, parsed once per version of the file (each write renames a new inode in).
+
+        Only the main file and the last few visits files stay parsed: a command that reads every patient's
+        visits (an export, a listing) holds one file at a time, not the whole store.
+        """
         try:
             info = os.stat(path)
         except FileNotFoundError:
@@ -309,7 +327,11 @@ class Store:
             return cached[1]
         data = read_store_file(path)
         if data is not None:
+            self._cache.pop(path, None)
             self._cache[path] = (signature, data)
+            shards = [cached for cached in self._cache if cached != self._main]
+            for stale in shards[:-_CACHED_SHARDS]:
+                del self._cache[stale]
         return data
 
     def _main_data(self) -> dict[str, Any]:
@@ -489,9 +511,14 @@ class Store:
         """Which store this is and how much it holds (every record checked on the way)."""
         head = self.audit_head()
         return {"kind": self.kind, "location": self.location, "schema_version": self._schema_version(),
-                "patients": len(self.patient_records()), "visits": len(self.visit_records(voided=True)),
+                "patients": len(self.patient_records()), "visits": self._visit_count(),
                 "audit_head": {"seq": head.seq, "hash": head.hash} if head else None,
                 "last_backup": self._last_backup()}
+
+    def _visit_count(self) -> int:
+        """Every visit, voided ones too, each checked: one visits file in memory at a time."""
+        patients = self._patient_docs()
+        return sum(len(self._checked_shard(shard_id, patients)[0]) for shard_id in self._shard_ids())
 
     # --- settings -------------------------------------------------------------------------------
 
@@ -678,6 +705,35 @@ class Store:
     def visits(self, patient_id: str | None = None, *, voided: bool = False) -> list[Visit]:
         """Visit models, newest first; voided ones only when VOIDED (see :meth:`visit_records`)."""
         return [visit for _, visit in self._visit_pairs(patient_id, voided)]
+
+    def visit_listing(self, patient_id: str | None = None, *, voided: bool = False, since: dt.date | None = None,
+                      until: dt.date | None = None, unsigned: bool = False) -> VisitListing:
+        """Visits as stored, newest first, for a listing of any size (the JSON shape, as visit_records).
+
+        Every visits file is read and validated whole, one at a time, before the first record is given out:
+        damage anywhere is exit 3 with nothing listed. The chosen records wait in a nameless temp file and
+        only their sort keys stay in memory, so 50,000 visits are listed in the memory of one file.
+        SINCE/UNTIL: the visit's date within them; UNSIGNED: only notes waiting for a signature.
+        """
+        from pydantic_core import to_json
+
+        from tpi_cli.models import split_visit_id
+
+        patients = self._patient_docs()
+        shard_ids = [patient_id] if patient_id is not None else self._shard_ids()
+        listing = VisitListing(self.root)
+        try:
+            for index, shard_id in enumerate(shard_ids):
+                docs, visits = self._checked_shard(shard_id, patients)
+                self._cache.pop(self._shard(shard_id), None)
+                for doc, visit in zip(docs, visits, strict=True):
+                    if _listed(visit, voided, since, until, unsigned):
+                        # newest first: by date, then by the order they were logged; ties in patient order
+                        listing.add((visit.date, split_visit_id(visit.id)[1], -index), to_json(doc))
+        except BaseException:
+            listing.close()
+            raise
+        return listing
 
     def visit(self, visit_id: str) -> Visit | None:
         from tpi_cli.models import split_visit_id
@@ -1075,6 +1131,51 @@ class Store:
             return None
         except (OSError, ValueError):
             return {"unreadable": str(self.root / BACKUP_NOTE)}
+
+
+def _listed(visit: Visit, voided: bool, since: dt.date | None, until: dt.date | None, unsigned: bool) -> bool:
+    if visit.voided is not None and not voided:
+        return False
+    if unsigned and (visit.signed is not None or visit.voided is not None):
+        return False
+    return (since is None or visit.date >= since) and (until is None or visit.date <= until)
+
+
+class VisitListing:
+    """Records in a listing's order, kept in a nameless 0600 temp file (the store's folder, else the system's
+    temp folder for a read-only store) with only their sort keys in memory; iterate once, newest first."""
+
+    def __init__(self, folder: Path):
+        import tempfile
+
+        # open for as long as the listing is: closed when it has been read, or by close()
+        try:
+            self._spool = tempfile.TemporaryFile(dir=folder, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)  # noqa: SIM115
+        except OSError:
+            self._spool = tempfile.TemporaryFile(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)  # noqa: SIM115
+        self._keys: list[tuple[Any, ...]] = []
+        self._end = 0
+
+    def add(self, key: tuple[Any, ...], text: bytes) -> None:
+        self._spool.write(text)
+        self._keys.append((*key, self._end, len(text)))
+        self._end += len(text)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        self._keys.sort(reverse=True)
+        self._spool.flush()
+        fd = self._spool.fileno()
+        try:
+            for *_, offset, length in self._keys:
+                yield json.loads(os.pread(fd, length, offset))
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._spool.close()
 
 
 # --- backups of a store folder (tpi_cli.backup); a PostgreSQL store is backed up by the database's tools ----

@@ -38,6 +38,8 @@ from tpi_cli import audit
 from tpi_cli.errors import InputError, StoreError
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from tpi_cli.models import Patient, Visit
 
 SCHEMA = "tpi"
@@ -396,6 +398,13 @@ class PostgresStore:
         self._lock_patient(patient_id)
         return [doc for (doc,) in self._rows(
             f"SELECT doc FROM tpi.visits WHERE patient_id = %s{live} ORDER BY date DESC, number DESC", (patient_id,))]
+
+    def visit_listing(self, patient_id: str | None = None, *, voided: bool = False, since: dt.date | None = None,
+                      until: dt.date | None = None, unsigned: bool = False) -> list[dict[str, Any]]:
+        """As :meth:`tpi_cli.store.Store.visit_listing`; the database sorts, and a list is a listing."""
+        low, high = since.isoformat() if since else "", until.isoformat() if until else "9999"
+        return [doc for doc in self.visit_records(patient_id, voided=voided) if low <= doc["date"] <= high
+                and not (unsigned and (doc.get("signed") or doc.get("voided")))]
 
     def visits(self, patient_id: str | None = None, *, voided: bool = False) -> list[Visit]:
         from tpi_cli.models import Visit

@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import itertools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from typing import Annotated, Any
 
 import typer
@@ -107,6 +108,20 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
+def print_json_records(records: Iterable[dict[str, Any]]) -> None:
+    """RECORDS (in their JSON shape) as one JSON array on stdout, laid out as print_json lays out a list, written
+    record by record: a listing of 50,000 visits is never one string in memory."""
+    from pydantic_core import to_json
+
+    out = sys.stdout
+    first = True
+    for record in records:
+        out.write("[\n  " if first else ",\n  ")
+        out.write(to_json(record, indent=2).decode().replace("\n", "\n  "))
+        first = False
+    out.write("[]\n" if first else "\n]\n")
+
+
 def info(message: str) -> None:
     """MESSAGE on stderr exactly as given: user text such as a clinic named 'Clinic [/] x' is never markup."""
     stderr.print(message, markup=False)
@@ -151,15 +166,18 @@ LimitOpt = Annotated[int | None, typer.Option(
     "--limit", help="Show at most N (0: all). Tables default to a screenful; --json to all.", show_default=False)]
 
 
-def limited(records: list[Any], limit: int | None, noun: str, default: int) -> tuple[list[Any], str | None]:
-    """The first LIMIT records (DEFAULT when not given; 0 is all) and, when some are left out, a note saying so."""
+def limited(records: Collection[Any], limit: int | None, noun: str, default: int) -> tuple[Iterable[Any], str | None]:
+    """The first LIMIT records (DEFAULT when not given; 0 is all) and, when some are left out, a note saying so.
+
+    RECORDS may be a store's listing, read once as it is printed: all of them are given back as they are.
+    """
     if limit is None:
         limit = default
     if limit < 0:
         raise InputError(f"--limit: give a number of {noun}s to show, or 0 for all (not {limit})")
     if not limit or len(records) <= limit:
         return records, None
-    return records[:limit], f"showing {limit} of {len(records)} {noun}s; --limit 0 shows all"
+    return list(itertools.islice(records, limit)), f"showing {limit} of {len(records)} {noun}s; --limit 0 shows all"
 
 
 def panel(body: str, title: str, style: str = "green", *, asked: bool = False) -> None:

@@ -9,7 +9,7 @@ the terminal is too narrow for every column without breaking a word, each record
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
@@ -34,7 +34,7 @@ def tsv_cell(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def write_tsv(out: TextIO, columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> None:
+def write_tsv(out: TextIO, columns: Sequence[Column], rows: Iterable[Sequence[str]]) -> None:
     out.write("\t".join(tsv_cell(c.name) for c in columns) + "\n")
     out.writelines("\t".join(tsv_cell(cell) for cell in row) + "\n" for row in rows)
 
@@ -87,9 +87,10 @@ def render(console: Console, title: str | None, columns: Sequence[Column], rows:
     console.print(blocks)
 
 
-def show(console: Console, title: str | None, columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> None:
-    """The one way listings are printed: TSV on a pipe or file, a table that fits in a terminal."""
+def show(console: Console, title: str | None, columns: Sequence[Column], rows: Iterable[Sequence[str]]) -> None:
+    """The one way listings are printed: TSV on a pipe or file, row by row as ROWS come; a table that fits in a
+    terminal."""
     if console.is_terminal:
-        render(console, title, columns, rows)
+        render(console, title, columns, list(rows))
     else:
         write_tsv(sys.stdout, columns, rows)

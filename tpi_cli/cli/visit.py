@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import re
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -324,9 +325,12 @@ def prompt_missing(store, patient: str | None, site: list[str] | None, agent: li
 # --- rendering --------------------------------------------------------------------------------------
 
 
-def visit_rows(records: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
-    """The visits table, from stored records: a listing of 50,000 visits builds no models."""
-    rows = []
+def visit_rows(records: Iterable[dict[str, Any]]) -> tuple[list[str], Iterator[list[str]]]:
+    """The visits table, from stored records, row by row: a listing of 50,000 visits builds no models."""
+    return ["visit", "date", "patient", "sites", "doses", "pain", "CPT", "notes"], _visit_rows(records)
+
+
+def _visit_rows(records: Iterable[dict[str, Any]]) -> Iterator[list[str]]:
     for v in records:
         sites = site_text(v["sites"])
         totals: dict[str, float] = {}
@@ -337,9 +341,8 @@ def visit_rows(records: list[dict[str, Any]]) -> tuple[list[str], list[list[str]
             "dry needling" if not v["agents"] else "saline")
         flags = ("⚠" + str(len(v["warnings"])) if v.get("warnings") else "") + (" ✎" if v.get("amendments") else "") + (
             " signed" if v.get("signed") else "") + (" VOID" if v.get("voided") else "")
-        rows.append([v["id"], v["date"], v["patient_id"], sites, doses,
-                     f"{v['pain_before']}→{v['pain_after']}", " ".join(v.get("cpt", [])), flags.strip()])
-    return ["visit", "date", "patient", "sites", "doses", "pain", "CPT", "notes"], rows
+        yield [v["id"], v["date"], v["patient_id"], sites, doses,
+               f"{v['pain_before']}→{v['pain_after']}", " ".join(v.get("cpt", [])), flags.strip()]
 
 
 _SIDE_MARK = {"left": "L", "right": "R", "midline": "M", "bilateral": "bilat"}
@@ -621,16 +624,12 @@ def list_visits(
         from tpi_cli.lookup import unknown_patient
 
         raise unknown_patient(store, patient)
-    records = store.visit_records(patient, voided=include_voided)
-    if unsigned:
-        records = [record for record in records if not record.get("signed") and not record.get("voided")]
-    if first or last:
-        # stored dates are ISO text, which sorts as the dates do
-        low, high = (first or dt.date.min).isoformat(), (last or dt.date.max).isoformat()
-        records = [record for record in records if low <= record["date"] <= high]
+    # every record is checked before the first is printed: damage is exit 3 with nothing on stdout, never half
+    # a JSON array or a listing that silently stops
+    records = store.visit_listing(patient, voided=include_voided, since=first, until=last, unsigned=unsigned)
     shown, note = console.limited(records, limit, "visit", default=0 if as_json else 50)
     if as_json:
-        console.print_json(shown)  # stored records as they are: no models built
+        console.print_json_records(shown)  # stored records as they are
         if note:
             console.info(note)
     elif not records:

@@ -1,0 +1,122 @@
+"""Long listings and exports stream: a store of many visits is read one visits file at a time, yet every
+record is still checked, and damage anywhere is exit 3 with nothing on stdout (never half a JSON array,
+never a listing that silently stops where the damage is)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from tpi_cli.synthetic import clinic_records
+
+PATIENTS, VISITS_EACH = 12, 4
+
+
+@pytest.fixture
+def clinic(tpi, tmp_path, store_path):
+    """A store of 12 patients with 4 visits each, imported as a clinic moves its history in."""
+    source = tmp_path / "history.jsonl"
+    records = clinic_records(PATIENTS, VISITS_EACH, seed=3)
+    source.write_text("".join(json.dumps(r) + "\n" for r in records))
+    result = tpi("import", str(source))
+    assert result.exit_code == 0, result.stderr
+    return store_path
+
+
+def _stored_visits(store_path):
+    visits = []
+    for shard in sorted((store_path / "visits").iterdir()):
+        visits.extend(json.loads(shard.read_text())["visits"].values())
+    return visits
+
+
+def _newest_first(visits):
+    # by date, then the order logged (the number in the id), newest first; ties in patient order
+    by_patient = sorted(visits, key=lambda v: v["patient_id"])
+    return sorted(by_patient, key=lambda v: (v["date"], int(v["id"].rpartition("-V")[2])), reverse=True)
+
+
+def test_a_listing_of_many_visits_as_json_is_every_stored_record_newest_first(tpi, clinic):
+    result = tpi("visits", "--json", "--limit", "0")
+    assert result.exit_code == 0, result.stderr
+    listed = json.loads(result.stdout)
+    assert len(listed) == PATIENTS * VISITS_EACH
+    assert listed == _newest_first(_stored_visits(clinic))
+
+
+def test_the_json_listing_is_laid_out_as_before_two_spaces_a_level(tpi, clinic):
+    result = tpi("visits", "--json", "--limit", "2")
+    listed = json.loads(result.stdout)
+    assert result.stdout == json.dumps(listed, ensure_ascii=False, indent=2) + "\n"
+    assert "showing 2 of 48 visits" in result.stderr
+
+
+def test_an_empty_json_listing_is_an_empty_array(tpi, patient):
+    result = tpi("visits", "--json")
+    assert (result.exit_code, result.stdout) == (0, "[]\n")
+
+
+def test_a_piped_listing_of_many_visits_is_one_tab_separated_row_each_newest_first(tpi, clinic):
+    result = tpi("visits", "--limit", "0")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split("\t")[:3] == ["visit", "date", "patient"]
+    assert [line.split("\t")[0] for line in lines[1:]] == [v["id"] for v in _newest_first(_stored_visits(clinic))]
+
+
+def test_the_period_and_unsigned_filters_choose_from_every_patient(tpi, clinic):
+    visits = _newest_first(_stored_visits(clinic))
+    middle = visits[len(visits) // 2]["date"]
+    result = tpi("visits", "--json", "--since", middle, "--unsigned")
+    assert json.loads(result.stdout) == [v for v in visits if v["date"] >= middle and not v.get("signed")]
+    assert tpi("config", "set", "clinician", "Dr. Lee").exit_code == 0
+    assert tpi("visit", "sign", visits[0]["id"]).exit_code == 0
+    unsigned = json.loads(tpi("visits", "--json", "--unsigned").stdout)
+    assert visits[0]["id"] not in {v["id"] for v in unsigned} and len(unsigned) == len(visits) - 1
+
+
+def test_a_listing_leaves_no_file_behind_in_the_store(tpi, clinic):
+    before = sorted(p.name for p in clinic.rglob("*"))
+    assert tpi("visits", "--json", "--limit", "0").exit_code == 0
+    assert tpi("visits", "--limit", "3").exit_code == 0
+    assert sorted(p.name for p in clinic.rglob("*")) == before
+
+
+def test_a_read_only_store_is_still_listed(tpi, clinic):
+    """The listing's temp file goes to the system's temp folder when the store's folder takes no files."""
+    if os.geteuid() == 0:
+        pytest.skip("root writes into a read-only folder")
+    clinic.chmod(0o500)
+    try:
+        result = tpi("visits", "--json", "--limit", "0")
+    finally:
+        clinic.chmod(0o700)
+    assert result.exit_code == 0, result.stderr
+    assert len(json.loads(result.stdout)) == PATIENTS * VISITS_EACH
+
+
+LISTINGS = (["visits", "--json", "--limit", "0"], ["visits", "--limit", "0"], ["visits", "--json", "--limit", "3"],
+            ["visits", "--limit", "3"], ["visits", "--json", "--since", "2000-01-01"])
+
+
+@pytest.mark.parametrize("args", LISTINGS, ids=" ".join)
+def test_a_damaged_visit_in_the_middle_of_a_long_listing_is_exit_3_with_nothing_listed(tpi, clinic, args):
+    """Half a JSON array is worse than none, and a TSV that stops at the damage looks complete to `grep`:
+    every file is checked before the first record is printed."""
+    shard = sorted((clinic / "visits").iterdir())[PATIENTS // 2]
+    data = json.loads(shard.read_text())
+    key, record = list(data["visits"].items())[1]
+    record["pain_after"] = "x"
+    shard.write_text(json.dumps(data))
+    before = shard.read_bytes()
+    result = tpi(*args)
+    assert result.exit_code == 3, (result.stdout, result.stderr)
+    assert result.stdout == ""
+    message = " ".join(result.stderr.split())
+    assert str(shard) in result.stderr.replace("\n", "")
+    assert f"visit record {key} ({record['id']})" in message and "pain_after" in message
+    assert "Traceback" not in result.stderr
+    assert shard.read_bytes() == before
+
