@@ -120,3 +120,41 @@ def test_a_damaged_visit_in_the_middle_of_a_long_listing_is_exit_3_with_nothing_
     assert "Traceback" not in result.stderr
     assert shard.read_bytes() == before
 
+
+
+# --- FHIR: which entries fhir.resources validates ------------------------------------------------------------
+
+
+def _entry(**resource):
+    return {"fullUrl": "urn:uuid:1", "resource": {"resourceType": "Observation", **resource}}
+
+
+def _checks(entries):
+    from pydantic_core import to_json
+
+    from tpi_cli.exports.fhir import _new_shape
+
+    shapes = set()
+    return [_new_shape(entry, to_json(entry), shapes) for entry in entries]
+
+
+def test_fhir_entries_of_a_shape_already_validated_are_not_validated_again():
+    assert _checks([_entry(status="final", valueInteger=7), _entry(status="amended", valueInteger=2)]) == [True, False]
+
+
+@pytest.mark.parametrize("other", [
+    _entry(status="final", valueString="7"),  # another element
+    _entry(status="final", valueInteger=7, note=[{"text": "x"}]),  # one more element
+    _entry(status="final", valueInteger=7, code={"coding": [{"code": "a"}, {"code": "b"}]}),  # nested structure
+    {"fullUrl": "urn:uuid:1", "resource": {"resourceType": "Procedure", "status": "final", "valueInteger": 7}},
+], ids=["element", "more", "nested", "type"])
+def test_a_fhir_entry_of_a_new_shape_is_validated(other):
+    assert _checks([_entry(status="final", valueInteger=7), other]) == [True, True]
+
+
+@pytest.mark.parametrize("never", [{"status": ""}, {"note": []}, {"code": {}}, {"status": None}],
+                         ids=["empty string", "empty array", "empty object", "null"])
+def test_a_fhir_entry_holding_what_fhir_never_allows_is_validated_whatever_its_shape(never):
+    """An empty value is data, not shape: the entry goes to fhir.resources, which refuses it."""
+    first = _entry(status="final", note=[{"text": "x"}], code={"text": "y"})
+    assert _checks([first, _entry(**{**first["resource"], **never})])[1] is True

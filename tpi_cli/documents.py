@@ -101,7 +101,8 @@ def _selection(store: Store, patient_id: str | None, since: dt.date | None,
     only when VOIDED (a FHIR transaction retracts them).
 
     With a period, patients with no visit in it are left out (unless asked for by --patient).
-    Visits are filtered as stored records, so only the exported ones are built into models.
+    The store checks each visit as a model on reading: those models are the ones exported (never a second
+    validation), and only one patient's are held at a time.
     """
     if since and until and since > until:
         raise InputError(f"--since {since.isoformat()} is after --until {until.isoformat()}")
@@ -110,10 +111,9 @@ def _selection(store: Store, patient_id: str | None, since: dt.date | None,
 
     def each() -> Iterator[tuple[Patient, list[Visit]]]:
         for patient in patients:
-            records = [r for r in reversed(store.visit_records(patient.id, voided=voided))
-                       if low <= r["date"] <= high]
-            if records or not (since or until) or patient.id == patient_id:
-                yield patient, [Visit.model_validate(record) for record in records]
+            visits = [v for v in reversed(store.visits(patient.id, voided=voided)) if low <= v.date.isoformat() <= high]
+            if visits or not (since or until) or patient.id == patient_id:
+                yield patient, visits
 
     return each()  # bad input is reported above, before a byte is written
 

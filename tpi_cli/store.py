@@ -260,6 +260,7 @@ class Store:
         self._events: list[dict[str, Any]] = []  # chained in this transaction, appended when it ends
         self._locked = False
         self._cache: dict[Path, tuple[tuple[int, int, int], dict[str, Any]]] = {}
+        self._patient_index: tuple[dict[str, Any], dict[str, tuple[str, dict[str, Any]]]] | None = None
         if self._exists(self._journal):
             with self.transaction():
                 pass
@@ -581,15 +582,22 @@ class Store:
     # --- patients -------------------------------------------------------------------------------
 
     def _patient_docs(self) -> dict[str, tuple[str, dict[str, Any]]]:
-        """Stored patients by id, with their record keys; ids checked, records not yet validated."""
+        """Stored patients by id, with their record keys; ids checked, records not yet validated.
+
+        Indexed once per version of the main file (reading each patient's visits in turn asks for it each time).
+        """
+        data = self._main_data()
+        if self._patient_index is not None and self._patient_index[0] is data:
+            return self._patient_index[1]
         index: dict[str, tuple[str, dict[str, Any]]] = {}
-        for key, doc in self._main_data().get("patients", {}).items():
+        for key, doc in data.get("patients", {}).items():
             ident = doc.get("id")
             if not isinstance(ident, str):
                 raise _damaged(self._main, f"patient record {key}: id: missing or not text")
             if ident in index:
                 raise _damaged(self._main, f"patient {ident} is stored twice (records {index[ident][0]} and {key})")
             index[ident] = (key, doc)
+        self._patient_index = (data, index)
         return index
 
     def has_patient(self, patient_id: str) -> bool:
@@ -715,12 +723,12 @@ class Store:
         only their sort keys stay in memory, so 50,000 visits are listed in the memory of one file.
         SINCE/UNTIL: the visit's date within them; UNSIGNED: only notes waiting for a signature.
         """
-        from pydantic_core import to_json
-
-        from tpi_cli.models import split_visit_id
-
         patients = self._patient_docs()
         shard_ids = [patient_id] if patient_id is not None else self._shard_ids()
+        if shard_ids:  # an empty store lists at once, without loading the models
+            from pydantic_core import to_json
+
+            from tpi_cli.models import split_visit_id
         listing = VisitListing(self.root)
         try:
             for index, shard_id in enumerate(shard_ids):

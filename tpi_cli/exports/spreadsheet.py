@@ -102,11 +102,14 @@ def _cells(columns: dict[str, tuple[str, str]], record: dict[str, Any]) -> dict[
     return {column: _cell(kind, record.get(key)) for column, (kind, key) in columns.items() if kind != "computed"}
 
 
-def row(patient: Patient, visit: Visit | None) -> dict[str, str]:
-    """The cells of one row: PATIENT's columns, and VISIT's when there is one."""
-    cells = {"visit_id": "", **_cells(PATIENT_COLUMNS, patient.model_dump(mode="json"))}
-    if visit is None:
-        return cells
+def patient_cells(patient: Patient) -> dict[str, str]:
+    """The row of a patient without visits; every row of theirs begins with these cells."""
+    return {"visit_id": "", **_cells(PATIENT_COLUMNS, patient.model_dump(mode="json"))}
+
+
+def row(patient: dict[str, str], visit: Visit) -> dict[str, str]:
+    """The cells of one row: the PATIENT's cells (patient_cells) and VISIT's."""
+    cells = dict(patient)
     record = visit.model_dump(mode="json")
     totals = dose_by_drug(visit.agents)
     cells.update(_cells(VISIT_COLUMNS, record))
@@ -137,7 +140,8 @@ def csv_chunks(selection: Iterable[tuple[Patient, list[Visit]]]) -> Iterator[byt
     for patient, visits in selection:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows([row(patient, visit) for visit in visits] or [row(patient, None)])
+        patient_row = patient_cells(patient)
+        writer.writerows([row(patient_row, visit) for visit in visits] or [patient_row])
         yield buffer.getvalue().encode("utf-8")
 
 
