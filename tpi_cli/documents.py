@@ -13,7 +13,7 @@ from tpi_cli.errors import InputError
 from tpi_cli.lookup import require_patient, require_visit
 from tpi_cli.models import Patient, Visit
 from tpi_cli.settings import Settings
-from tpi_cli.store import Store
+from tpi_cli.store import Progress, Store
 
 
 class Document(NamedTuple):
@@ -95,14 +95,14 @@ def progress_review(store: Store, patient_id: str, since: dt.date | None = None,
     return Document(data, f"{patient.id}-{end.isoformat()}-review.pdf", kind="pdf.review")
 
 
-def _selection(store: Store, patient_id: str | None, since: dt.date | None,
-               until: dt.date | None, *, voided: bool = False) -> Iterator[tuple[Patient, list[Visit]]]:
+def _selection(store: Store, patient_id: str | None, since: dt.date | None, until: dt.date | None, *,
+               voided: bool = False, progress: Progress | None = None) -> Iterator[tuple[Patient, list[Visit]]]:
     """Each patient with their visits in the period, oldest first, one patient at a time; voided visits
     only when VOIDED (a FHIR transaction retracts them).
 
     With a period, patients with no visit in it are left out (unless asked for by --patient).
     The store checks each visit as a model on reading: those models are the ones exported (never a second
-    validation), and only one patient's are held at a time.
+    validation), and only one patient's are held at a time. PROGRESS(what, done, total) is told of each patient.
     """
     if since and until and since > until:
         raise InputError(f"--since {since.isoformat()} is after --until {until.isoformat()}")
@@ -110,7 +110,9 @@ def _selection(store: Store, patient_id: str | None, since: dt.date | None,
     low, high = since.isoformat() if since else "", until.isoformat() if until else "9999"
 
     def each() -> Iterator[tuple[Patient, list[Visit]]]:
-        for patient in patients:
+        for done, patient in enumerate(patients, start=1):
+            if progress is not None:
+                progress("Exporting patients", done, len(patients))
             visits = [v for v in reversed(store.visits(patient.id, voided=voided)) if low <= v.date.isoformat() <= high]
             if visits or not (since or until) or patient.id == patient_id:
                 yield patient, visits
@@ -120,7 +122,7 @@ def _selection(store: Store, patient_id: str | None, since: dt.date | None,
 
 def fhir_export(store: Store, patient_id: str | None = None, since: dt.date | None = None,
                 until: dt.date | None = None, *, transaction: bool = True,
-                with_documents: bool = False) -> Iterator[bytes]:
+                with_documents: bool = False, progress: Progress | None = None) -> Iterator[bytes]:
     """One FHIR R4 Bundle (a transaction, or a collection) of the selected patients and visits, validated,
     as JSON pieces. Settings are checked before the first piece: bad input never leaves half a file."""
     from tpi_cli.exports import fhir
@@ -134,13 +136,13 @@ def fhir_export(store: Store, patient_id: str | None = None, since: dt.date | No
                              "without its system; `tpi config set fhir.mrn_system urn:oid:…` (the EHR's)")
     note = (lambda visit: visit_summary(store, visit.id).data) if with_documents else None
     writer = fhir.BundleWriter(clinic, transaction=transaction, procedure_note=note)
-    selection = _selection(store, patient_id, since, until, voided=transaction)
+    selection = _selection(store, patient_id, since, until, voided=transaction, progress=progress)
     return fhir.bundle_chunks(selection, writer, now=now())
 
 
 def csv_export(store: Store, patient_id: str | None = None, since: dt.date | None = None,
-               until: dt.date | None = None) -> Iterator[bytes]:
+               until: dt.date | None = None, *, progress: Progress | None = None) -> Iterator[bytes]:
     """One CSV row per selected visit, with the patient's columns, as text pieces."""
     from tpi_cli.exports import spreadsheet
 
-    return spreadsheet.csv_chunks(_selection(store, patient_id, since, until))
+    return spreadsheet.csv_chunks(_selection(store, patient_id, since, until, progress=progress))

@@ -14,7 +14,7 @@ import json
 import os
 import secrets
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -222,10 +222,16 @@ def read_text_file(path: Path, what: str, encoding: str = "utf-8", *, keep_newli
 
     KEEP_NEWLINES leaves every CR and CRLF as it is (a CSV cell's text), instead of reading them as LF.
     """
+    # newline="" keeps a CSV cell's CR and CRLF as they are instead of reading them as LF
+    return "".join(read_text_lines(path, what, encoding, newline="" if keep_newlines else None))
+
+
+def read_text_lines(path: Path, what: str, encoding: str = "utf-8", newline: str | None = None) -> Iterator[str]:
+    """The lines of a file the user named, read as they come (a large file is never in memory at once); errors
+    as read_text_file's."""
     try:
-        # newline="" keeps a CSV cell's CR and CRLF as they are instead of reading them as LF
-        with open(path, encoding=encoding, newline="" if keep_newlines else None) as handle:
-            return handle.read()
+        with open(path, encoding=encoding, newline=newline) as handle:
+            yield from handle
     except FileNotFoundError:
         raise InputError(f"{what}: {path} does not exist") from None
     except IsADirectoryError:

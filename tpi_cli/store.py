@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import time
@@ -78,6 +79,11 @@ LOCK_FILE = "store.lock"
 _CACHED_SHARDS = 4
 # What a crash while creating a store can leave in its folder: still "empty" for creating it again.
 _CREATION_LEFTOVERS = {LOCK_FILE, "visits"}
+
+
+# What long work (a listing, an export, an import) is told as it goes: what it is doing, how much is done, of how
+# much (None: not known). The CLI draws it on stderr; nothing below the CLI knows how.
+Progress = Callable[[str, int, "int | None"], None]
 
 
 def is_database_url(location: str) -> bool:
@@ -715,13 +721,15 @@ class Store:
         return [visit for _, visit in self._visit_pairs(patient_id, voided)]
 
     def visit_listing(self, patient_id: str | None = None, *, voided: bool = False, since: dt.date | None = None,
-                      until: dt.date | None = None, unsigned: bool = False) -> VisitListing:
+                      until: dt.date | None = None, unsigned: bool = False,
+                      progress: Progress | None = None) -> VisitListing:
         """Visits as stored, newest first, for a listing of any size (the JSON shape, as visit_records).
 
         Every visits file is read and validated whole, one at a time, before the first record is given out:
         damage anywhere is exit 3 with nothing listed. The chosen records wait in a nameless temp file and
         only their sort keys stay in memory, so 50,000 visits are listed in the memory of one file.
         SINCE/UNTIL: the visit's date within them; UNSIGNED: only notes waiting for a signature.
+        PROGRESS(what, done, total) is told of each patient's file read.
         """
         patients = self._patient_docs()
         shard_ids = [patient_id] if patient_id is not None else self._shard_ids()
@@ -738,6 +746,8 @@ class Store:
                     if _listed(visit, voided, since, until, unsigned):
                         # newest first: by date, then by the order they were logged; ties in patient order
                         listing.add((visit.date, split_visit_id(visit.id)[1], -index), to_json(doc))
+                if progress is not None:
+                    progress("Reading visits", index + 1, len(shard_ids))
         except BaseException:
             listing.close()
             raise
@@ -835,33 +845,42 @@ class Store:
         was written); a crash after it leaves a journal that the next transaction completes.
         """
         self._require_lock()
-        renames: list[tuple[Path, Path]] = []
+        renames: dict[Path, Path] = {}  # final → staged
         writes: list[tuple[str, str, str]] = []
         try:
             if patients:
-                renames.append(self._stage(self._main, "patients", patients, "patient.import", writes))
-            by_patient: dict[str, list[Visit]] = {}
-            for visit in visits:
-                by_patient.setdefault(visit.patient_id, []).append(visit)
-            for patient_id, group in by_patient.items():
-                renames.append(self._stage(self._shard(patient_id), "visits", group, "visit.import", writes))
+                staged, final = self._stage(self._main, "patients", patients, "patient.import", writes)
+                renames[final] = staged
+            # staged a patient at a time: VISITS given patient by patient (an import) are never all in memory;
+            # a patient met again is staged again on top of their staged file
+            group: list[Visit] = []
+            for visit in itertools.chain(visits, [None]):
+                if group and (visit is None or visit.patient_id != group[0].patient_id):
+                    path = self._shard(group[0].patient_id)
+                    staged, final = self._stage(path, "visits", group, "visit.import", writes,
+                                                base=renames.get(path))
+                    renames[final] = staged
+                    group = []
+                if visit is not None:
+                    group.append(visit)
             fsync_dir(self._visits_dir)
         except OSError as error:
             raise StoreError(f"cannot write to the store {self.root}: {why(error)}") from None
         self.audit_writes(writes)
         journal = {"renames": [[str(staged.relative_to(self.root)), str(final.relative_to(self.root))]
-                               for staged, final in renames]}
+                               for final, staged in renames.items()]}
         write_private_file(self._journal, _encode(journal))
         self._apply_journal()
 
     def _stage(self, path: Path, table_name: str, records: list[Patient] | list[Visit], action: str,
-               writes: list[tuple[str, str, str]]) -> tuple[Path, Path]:
+               writes: list[tuple[str, str, str]], base: Path | None = None) -> tuple[Path, Path]:
         """Write PATH's new content, with RECORDS upserted by id into TABLE_NAME, to a staged file.
 
         Each new record is written as its canonical JSON, the text its audit digest is taken of, so
-        it is serialised once; (ACTION, id, digest) of each is added to WRITES.
+        it is serialised once; (ACTION, id, digest) of each is added to WRITES. BASE: the file staged
+        for PATH earlier in this batch, to stage on top of.
         """
-        data = self._read(path) or {}
+        data = (read_store_file(base) if base is not None else self._read(path)) or {}
         data = dict(data)
         if table_name == "visits":
             from tpi_cli.models import split_visit_id
@@ -931,7 +950,7 @@ class Store:
             return
         head = audit.Head.of(self._events[-1]) if self._events else self._trail_end()
         self._events.extend(audit.chain(head, audit.now_text(), self.user(), writes))
-        write_private_file(self._audit_pending, b"".join(audit.line(event) for event in self._events))
+        write_private_file(self._audit_pending, _event_lines(self._events))
 
     def adopt_trail(self, events: Iterable[dict[str, Any]]) -> None:
         """Start this store's empty trail with EVENTS, another store's trail verbatim (store copy).
@@ -944,7 +963,7 @@ class Store:
         events = list(events)
         if events:
             self._events.extend(events)
-            write_private_file(self._audit_pending, b"".join(audit.line(event) for event in self._events))
+            write_private_file(self._audit_pending, _event_lines(self._events))
 
     def audit_disclosure(self, action: str, file_name: str, data_digest: str) -> None:
         """Record that a file of patient data left the store (an export, a PDF, a backup): after writing it."""
@@ -1058,7 +1077,10 @@ class Store:
         try:
             fd = os.open(self._audit_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
             try:
-                os.write(fd, b"".join(audit.line(event) for event in events))
+                for lines in _event_lines(events):
+                    view = memoryview(lines)
+                    while view:
+                        view = view[os.write(fd, view):]
                 os.fsync(fd)
             finally:
                 os.close(fd)
@@ -1139,6 +1161,12 @@ class Store:
             return None
         except (OSError, ValueError):
             return {"unreadable": str(self.root / BACKUP_NOTE)}
+
+
+def _event_lines(events: list[dict[str, Any]]) -> Iterator[bytes]:
+    """EVENTS as JSON Lines, a thousand at a time: an import's 50,000 events are never one more copy in memory."""
+    for start in range(0, len(events), 1000):
+        yield b"".join(audit.line(event) for event in events[start:start + 1000])
 
 
 def _listed(visit: Visit, voided: bool, since: dt.date | None, until: dt.date | None, unsigned: bool) -> bool:

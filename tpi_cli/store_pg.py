@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     import datetime as dt
 
     from tpi_cli.models import Patient, Visit
+    from tpi_cli.store import Progress
 
 SCHEMA = "tpi"
 CONNECT_TIMEOUT_S = 10
@@ -400,8 +401,10 @@ class PostgresStore:
             f"SELECT doc FROM tpi.visits WHERE patient_id = %s{live} ORDER BY date DESC, number DESC", (patient_id,))]
 
     def visit_listing(self, patient_id: str | None = None, *, voided: bool = False, since: dt.date | None = None,
-                      until: dt.date | None = None, unsigned: bool = False) -> list[dict[str, Any]]:
-        """As :meth:`tpi_cli.store.Store.visit_listing`; the database sorts, and a list is a listing."""
+                      until: dt.date | None = None, unsigned: bool = False,
+                      progress: Progress | None = None) -> list[dict[str, Any]]:
+        """As :meth:`tpi_cli.store.Store.visit_listing`; the database sorts, and a list is a listing (one query:
+        no progress to tell)."""
         low, high = since.isoformat() if since else "", until.isoformat() if until else "9999"
         return [doc for doc in self.visit_records(patient_id, voided=voided) if low <= doc["date"] <= high
                 and not (unsigned and (doc.get("signed") or doc.get("voided")))]

@@ -21,7 +21,7 @@ from tpi_cli.clinical.coding import suggest_cpt
 from tpi_cli.clinical.necessity import findings_warning
 from tpi_cli.clinical.safety import YEAR, assess, payer_profile
 from tpi_cli.errors import InputError, RefusedError
-from tpi_cli.files import read_text_file
+from tpi_cli.files import read_text_file, read_text_lines
 from tpi_cli.lookup import require_patient, require_visit
 from tpi_cli.models import (
     Addendum,
@@ -40,7 +40,7 @@ from tpi_cli.models import (
     validate_input,
 )
 from tpi_cli.settings import Settings
-from tpi_cli.store import Store
+from tpi_cli.store import Progress, Store
 
 # The keys of a stored visit that a person entered (the rest tpi derives).
 ENTERED_VISIT_KEYS = tuple(k for k in VisitInput.model_fields if k != "override_reason")
@@ -58,6 +58,16 @@ def validated(model: type, data: dict[str, Any], what: str, *, strict: bool = Tr
     """
     try:
         return validate_input(model, data) if strict else model.model_validate(data)
+    except ValidationError as error:
+        raise InputError(f"{what}: " + "; ".join(problems(error))) from None
+    except RecursionError:
+        raise InputError(f"{what}: nested too deeply to be a tpi record") from None
+
+
+def _validated_text(model: type, text: str, what: str):
+    """MODEL from TEXT, the JSON of an input record, taken strictly as `validated` takes it; InputError naming WHAT."""
+    try:
+        return model.model_validate_json(text, strict=True)
     except ValidationError as error:
         raise InputError(f"{what}: " + "; ".join(problems(error))) from None
     except RecursionError:
@@ -405,9 +415,8 @@ def bulk_work() -> Iterator[None]:
 
 def read_json_lines(path: Path) -> Iterator[tuple[int, Any]]:
     """(line number, record) for each non-blank line of a JSON Lines file, read as they come."""
-    text = read_text_file(path, "import")
     found = False
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(read_text_lines(path, "import"), start=1):
         if not line.strip():
             continue
         yield number, parse_json(line, f"line {number}")
@@ -416,14 +425,18 @@ def read_json_lines(path: Path) -> Iterator[tuple[int, Any]]:
         raise InputError(f"import: {path} holds no records")
 
 
-def import_file(store: Store, path: Path, user: str | None = None, *, allow_duplicates: bool = False) -> ImportResult:
-    """Import a JSON Lines file of input records, or a CSV that `tpi export csv` wrote."""
+def import_file(store: Store, path: Path, user: str | None = None, *, allow_duplicates: bool = False,
+                progress: Progress | None = None) -> ImportResult:
+    """Import a JSON Lines file of input records, or a CSV that `tpi export csv` wrote.
+
+    PROGRESS(what, done, total) is told of each line checked and each visit written.
+    """
     with bulk_work():
         if path.suffix.lower() == ".csv":
             patients, visits = _csv_entries(path)
         else:
-            patients, visits = _json_lines_entries(read_json_lines(path))
-        return _import(store, patients, visits, user, allow_duplicates)
+            patients, visits = _json_lines_entries(read_json_lines(path), progress)
+        return _import(store, patients, visits, user, allow_duplicates, progress)
 
 
 def import_records(store: Store, records: list[tuple[int, dict[str, Any]]], user: str | None = None, *,
@@ -438,15 +451,33 @@ def import_records(store: Store, records: list[tuple[int, dict[str, Any]]], user
 
 @dataclass
 class _VisitEntry:
+    """A visit line, checked. A JSON Lines record keeps its JSON text and is validated again when its patient's
+    turn comes: a 50,000-visit import holds 50,000 short texts, not 50,000 models."""
+
     line: int
-    entered: VisitInput
+    patient_id: str
+    date: dt.date
+    entered: VisitInput | None = None
+    text: str | None = None
     restored: dict[str, Any] | None = None  # id, warnings, overrides, amendments… of an exported record
 
+    @classmethod
+    def of(cls, line: int, entered: VisitInput, **kept: Any) -> _VisitEntry:
+        return cls(line, entered.patient_id, entered.date, **kept)
 
-def _json_lines_entries(records: Iterable[tuple[int, Any]]) -> tuple[list[tuple[int, Patient]], list[_VisitEntry]]:
+    def visit_input(self) -> VisitInput:
+        if self.entered is not None:
+            return self.entered
+        return _validated_text(VisitInput, self.text or "", f"line {self.line}")
+
+
+def _json_lines_entries(records: Iterable[tuple[int, Any]], progress: Progress | None = None,
+                        ) -> tuple[list[tuple[int, Patient]], list[_VisitEntry]]:
     patients: list[tuple[int, Patient]] = []
     visits: list[_VisitEntry] = []
     for line, record in records:
+        if progress is not None:
+            progress("Checking lines", line, None)
         if not isinstance(record, dict):
             raise InputError(f"line {line}: expected a JSON object")
         try:
@@ -459,7 +490,8 @@ def _json_lines_entries(records: Iterable[tuple[int, Any]]) -> tuple[list[tuple[
                 raise InputError(f"line {line}: amendments is computed by tpi and cannot be given; remove it")
             patients.append((line, _validated_line(Patient, data, line)))
         elif kind == "visit":
-            visits.append(_VisitEntry(line, _validated_line(VisitInput, data, line)))
+            text = json.dumps(data, ensure_ascii=False)
+            visits.append(_VisitEntry.of(line, _validated_text(VisitInput, text, f"line {line}"), text=text))
         else:
             raise InputError(
                 f"line {line}: cannot tell a patient from a visit; a visit has patient_id, a patient has name "
@@ -488,7 +520,8 @@ def _csv_entries(path: Path) -> tuple[list[tuple[int, Patient]], list[_VisitEntr
         # CSV cells are text: the reader converts them, so these are validated the lax way
         patients.append((line, _validated_line(Patient, patient, line, strict=False)))
         if visit is not None:  # a row without a visit is a patient without visits
-            visits.append(_VisitEntry(line, _validated_line(VisitInput, visit, line, strict=False), restored))
+            entered = _validated_line(VisitInput, visit, line, strict=False)
+            visits.append(_VisitEntry.of(line, entered, entered=entered, restored=restored))
     return patients, visits
 
 
@@ -498,7 +531,7 @@ def _details(patient: Patient) -> dict[str, Any]:
 
 
 def _import(store: Store, patient_lines: list[tuple[int, Patient]], entries: list[_VisitEntry],
-            user: str | None, allow_duplicates: bool = False) -> ImportResult:
+            user: str | None, allow_duplicates: bool = False, progress: Progress | None = None) -> ImportResult:
     patients: dict[str, tuple[int, Patient]] = {}
     for line, patient in patient_lines:
         earlier = patients.get(patient.id.casefold())
@@ -526,62 +559,70 @@ def _import(store: Store, patient_lines: list[tuple[int, Patient]], entries: lis
             known[patient.id] = patient
             known_ids[patient.id.casefold()] = patient.id
 
+        by_patient: dict[str, list[_VisitEntry]] = {}
         for entry in entries:
-            if entry.entered.patient_id not in known:
+            if entry.patient_id not in known:
                 raise InputError(
-                    f"line {entry.line}: patient_id: no patient {entry.entered.patient_id!r} in the store or the file"
+                    f"line {entry.line}: patient_id: no patient {entry.patient_id!r} in the store or the file"
                 )
+            by_patient.setdefault(entry.patient_id, []).append(entry)
+        entries.clear()  # held by patient from here on, each patient's let go once written
 
         settings = Settings(store.settings())
-        # Checked in date order, each visit needs only its patient's visits of the trailing year:
-        # keep that window per patient instead of rescanning the whole history each time.
-        windows: dict[str, list[Visit]] = {}
-        numbers: dict[str, int] = {}
-        taken: dict[str, set[str]] = {}
-        # what each visit is (see duplicate_key) → where it already is: a stored visit id or a line
-        seen: dict[tuple, str] = {}
-        new_visits = []
         stamp, who = now(), user or store.user()
-        for entry in sorted(entries, key=lambda e: (e.entered.date, e.line)):
-            pid = entry.entered.patient_id
-            if pid not in windows:
+        total = sum(len(group) for group in by_patient.values())
+        done = 0
+
+        def built() -> Iterator[Visit]:
+            """Each patient's visits, checked in date order against that patient's history only: one patient's
+            models in memory at a time, handed to the store as they come."""
+            nonlocal done
+            while by_patient:
+                pid = next(iter(by_patient))
+                group = by_patient.pop(pid)
                 stored = store.visits(pid, voided=True)  # a voided visit keeps its id and number
-                windows[pid] = [v for v in stored if v.voided is None]
-                taken[pid] = {v.id for v in stored}
-                numbers[pid] = store.next_visit_number(pid)
-                seen.update((duplicate_key(v), f"the stored visit {v.id}") for v in stored
-                            if v.voided is None)
-            # a restored record whose id is taken is reported as that, below
-            restoring_taken = entry.restored is not None and entry.restored["id"] in taken[pid]
-            if not allow_duplicates and not restoring_taken:
-                key = duplicate_key(entry.entered)
-                if key in seen:
-                    raise InputError(
-                        f"line {entry.line}: duplicate: this visit (same patient, date, sites, agents and pain) is "
-                        f"already {seen[key]}; remove the line, or import with --allow-duplicates if it is a "
-                        "second visit"
-                    )
-                seen[key] = f"on line {entry.line}"
-            start = entry.entered.date - YEAR
-            window = windows[pid] = [v for v in windows[pid] if v.date > start]
-            try:
-                visit = _entry_visit(entry, known[pid], window, settings, numbers, taken, stamp, who)
-            except (InputError, RefusedError) as error:
-                raise type(error)(f"line {entry.line}: {error}") from None
-            window.append(visit)
-            new_visits.append(visit)
+                # each visit needs only the trailing year of the patient's visits: kept as a window
+                window = [v for v in stored if v.voided is None]
+                taken = {pid: {v.id for v in stored}}
+                numbers = {pid: store.next_visit_number(pid)}
+                # what each visit is (see duplicate_key) → where it already is: a stored visit id or a line
+                seen = {duplicate_key(v): f"the stored visit {v.id}" for v in window}
+                for entry in sorted(group, key=lambda e: (e.date, e.line)):
+                    entered = entry.visit_input()
+                    # a restored record whose id is taken is reported as that, below
+                    restoring_taken = entry.restored is not None and entry.restored["id"] in taken[pid]
+                    if not allow_duplicates and not restoring_taken:
+                        key = duplicate_key(entered)
+                        if key in seen:
+                            raise InputError(
+                                f"line {entry.line}: duplicate: this visit (same patient, date, sites, agents and "
+                                f"pain) is already {seen[key]}; remove the line, or import with --allow-duplicates "
+                                "if it is a second visit"
+                            )
+                        seen[key] = f"on line {entry.line}"
+                    start = entered.date - YEAR
+                    window = [v for v in window if v.date > start]
+                    try:
+                        visit = _entry_visit(entry, entered, known[pid], window, settings, numbers, taken, stamp, who)
+                    except (InputError, RefusedError) as error:
+                        raise type(error)(f"line {entry.line}: {error}") from None
+                    window.append(visit)
+                    done += 1
+                    if progress is not None:
+                        progress("Checking and writing visits", done, total)
+                    yield visit
 
-        store.write_batch(new_patients, new_visits)
-    return ImportResult(patients=len(new_patients), visits=len(new_visits), skipped_patients=skipped)
+        store.write_batch(new_patients, built())
+    return ImportResult(patients=len(new_patients), visits=done, skipped_patients=skipped)
 
 
-def _entry_visit(entry: _VisitEntry, patient: Patient, window: list[Visit], settings: Settings,
+def _entry_visit(entry: _VisitEntry, entered: VisitInput, patient: Patient, window: list[Visit], settings: Settings,
                  numbers: dict[str, int], taken: dict[str, set[str]], stamp: dt.datetime, who: str) -> Visit:
     """The stored visit for ENTRY: a new id, or the id and history of an exported record."""
     pid = patient.id
     restored = entry.restored
     if restored is None:
-        visit = build_visit(patient, with_log_defaults(entry.entered, settings), window, settings,
+        visit = build_visit(patient, with_log_defaults(entered, settings), window, settings,
                             visit_id=format_visit_id(pid, numbers[pid]), recorded_at=stamp, recorded_by=who,
                             how_to_override=_LINE_OVERRIDE)
         numbers[pid] += 1
@@ -600,7 +641,7 @@ def _entry_visit(entry: _VisitEntry, patient: Patient, window: list[Visit], sett
         raise InputError(f"visit_weight_kg: {weight!r} must be more than 0 and at most 400 kg")
     # checked and stored with the visit's own weight of that day (as amendments are), not today's; what tpi
     # computes or records about the writing (CPT, warnings, recorded_at/by) is made here, never read
-    visit = build_visit(patient.model_copy(update={"weight_kg": weight}), entry.entered, window, settings,
+    visit = build_visit(patient.model_copy(update={"weight_kg": weight}), entered, window, settings,
                         visit_id=restored["id"], recorded_at=stamp, recorded_by=who, earlier_overrides=overrides,
                         how_to_override=_LINE_OVERRIDE)
     numbers[pid] = max(numbers[pid], parts[1] + 1)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tpi_cli.cli import console
+from tpi_cli.cli import console, progress
 from tpi_cli.cli.context import open_store
 from tpi_cli.errors import InputError
 
@@ -38,7 +38,8 @@ def import_file(
     from tpi_cli.workflow import import_file as import_into
 
     path = Path(files[0])
-    result = import_into(open_store(create=True), path, allow_duplicates=allow_duplicates)
+    with progress.shown("Checking lines") as step:
+        result = import_into(open_store(create=True), path, allow_duplicates=allow_duplicates, progress=step)
     skipped = f" ({result.skipped_patients} patients already in the store)" if result.skipped_patients else ""
     console.info(f"Imported {result.patients} patients and {result.visits} visits{skipped}.")
 

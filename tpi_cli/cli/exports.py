@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tpi_cli.cli import complete, console
+from tpi_cli.cli import complete, console, progress
 from tpi_cli.cli.context import open_store
 
 if TYPE_CHECKING:
@@ -91,14 +91,15 @@ def fhir(
         raise InputError("give -o FILE.json (or - for stdout), --post URL, or both")
     period = console.date_option("--since", since), console.date_option("--until", until)
     store = open_store()
-    chunks = fhir_export(store, patient, *period, transaction=bundle_type == "transaction",
-                         with_documents=with_documents)
-    if post is None:
-        _write(store, "export.fhir", chunks, output)
-        return
+    with progress.shown("Exporting patients", data_on_stdout=output == "-") as step:
+        chunks = fhir_export(store, patient, *period, transaction=bundle_type == "transaction",
+                             with_documents=with_documents, progress=step)
+        if post is None:
+            _write(store, "export.fhir", chunks, output)
+            return
+        data = b"".join(chunks)
     from tpi_cli.exports.send import post_bundle
 
-    data = b"".join(chunks)
     if output is not None:
         _write(store, "export.fhir", [data], output)
     answer = post_bundle(post, data, delivered=lambda: store.audit_disclosure(
@@ -121,7 +122,8 @@ def csv(output: _out("FILE.csv to write (replacing it), or - for stdout."), pati
 
     period = console.date_option("--since", since), console.date_option("--until", until)
     store = open_store()
-    _write(store, "export.csv", csv_export(store, patient, *period), output)
+    with progress.shown("Exporting patients", data_on_stdout=output == "-") as step:
+        _write(store, "export.csv", csv_export(store, patient, *period, progress=step), output)
 
 
 def register(app: typer.Typer) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tpi_cli.cli import complete, console
+from tpi_cli.cli import complete, console, progress
 from tpi_cli.cli.context import open_store
 from tpi_cli.errors import InputError, RefusedError
 
@@ -626,7 +626,9 @@ def list_visits(
         raise unknown_patient(store, patient)
     # every record is checked before the first is printed: damage is exit 3 with nothing on stdout, never half
     # a JSON array or a listing that silently stops
-    records = store.visit_listing(patient, voided=include_voided, since=first, until=last, unsigned=unsigned)
+    with progress.shown("Reading visits") as step:
+        records = store.visit_listing(patient, voided=include_voided, since=first, until=last, unsigned=unsigned,
+                                      progress=step)
     shown, note = console.limited(records, limit, "visit", default=0 if as_json else 50)
     if as_json:
         console.print_json_records(shown)  # stored records as they are
