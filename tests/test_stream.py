@@ -158,3 +158,69 @@ def test_a_fhir_entry_holding_what_fhir_never_allows_is_validated_whatever_its_s
     """An empty value is data, not shape: the entry goes to fhir.resources, which refuses it."""
     first = _entry(status="final", note=[{"text": "x"}], code={"text": "y"})
     assert _checks([first, _entry(**{**first["resource"], **never})])[1] is True
+
+
+# --- progress on stderr ---------------------------------------------------------------------------------------
+
+
+def test_an_import_outside_a_terminal_prints_no_progress(tpi, tmp_path):
+    source = tmp_path / "history.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in clinic_records(3, 2, seed=5)))
+    result = tpi("import", str(source))
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "Imported 3 patients and 6 visits.\n")
+
+
+@pytest.fixture
+def terminal(monkeypatch):
+    """stderr as a terminal: what the progress bar draws there."""
+    import io
+
+    from rich.console import Console
+
+    from tpi_cli.cli import console
+
+    screen = io.StringIO()
+    monkeypatch.setattr(console, "stderr", Console(file=screen, force_terminal=True, width=100))
+    return screen
+
+
+def test_progress_is_drawn_on_stderr_in_a_terminal_and_never_on_stdout(terminal, capsys):
+    from tpi_cli.cli import progress
+
+    with progress.shown("Starting") as step:
+        step("Checking lines", 3, 10)
+    assert "Checking lines" in terminal.getvalue() and "3/10" in terminal.getvalue()
+    assert capsys.readouterr().out == ""
+
+
+def test_no_progress_while_the_data_goes_to_a_terminal_on_stdout(terminal, monkeypatch):
+    import sys
+
+    from tpi_cli.cli import progress
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    with progress.shown("Starting", data_on_stdout=True) as step:
+        step("Exporting patients", 1, 2)
+    assert terminal.getvalue() == ""
+
+
+def test_the_listing_export_and_import_tell_their_progress(clinic, tmp_path):
+    """The work below the CLI reports each file, patient and visit: the bar reaches its total."""
+    from tpi_cli.documents import csv_export
+    from tpi_cli.store import open_store
+    from tpi_cli.workflow import import_file
+
+    seen = []
+
+    def step(what, done, total):
+        seen.append((what, done, total))
+
+    store = open_store(str(clinic))
+    listing = store.visit_listing(progress=step)
+    assert len(listing) == PATIENTS * VISITS_EACH and seen[-1] == ("Reading visits", PATIENTS, PATIENTS)
+    b"".join(csv_export(store, progress=step))
+    assert seen[-1] == ("Exporting patients", PATIENTS, PATIENTS)
+    source = tmp_path / "more.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in clinic_records(2, 3, seed=9)))
+    import_file(open_store(str(tmp_path / "other"), create=True), source, progress=step)
+    assert seen[-1] == ("Checking and writing visits", 6, 6)

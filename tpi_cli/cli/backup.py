@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from tpi_cli.cli import console
+from tpi_cli.cli import console, progress
 from tpi_cli.cli.context import open_store
 from tpi_cli.errors import InputError
 
@@ -61,7 +61,8 @@ def create(
         raise InputError("store: a PostgreSQL store is backed up by the database (pg_dump); or `tpi store copy` "
                          "it into a folder and back that up")
     secret = None if no_encrypt else passphrase(confirm=True)
-    made = backup.create(store, file, secret, created_at=audit.now_text(), created_by=store.user())
+    with progress.shown("Backing up the store"):
+        made = backup.create(store, file, secret, created_at=audit.now_text(), created_by=store.user())
     files = made.manifest["files"]
     head = made.manifest["audit_head"]
     console.info(f"Wrote {file} ({'encrypted' if made.encrypted else 'NOT encrypted'}): {len(files)} store files, "

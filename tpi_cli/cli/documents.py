@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tpi_cli.cli import complete, console
+from tpi_cli.cli import complete, console, progress
 from tpi_cli.cli.context import open_store
 from tpi_cli.errors import InputError
 
@@ -108,7 +108,9 @@ def report(
         _written(store, documents.visit_summary(store, visit), output)
     else:
         period = console.date_option("--since", since), console.date_option("--until", until)
-        _written(store, documents.progress_review(store, patient, *period), output)
+        with progress.shown("Building the progress review"):
+            review = documents.progress_review(store, patient, *period)
+        _written(store, review, output)
 
 
 def register(app: typer.Typer) -> None:
