@@ -224,3 +224,39 @@ def test_the_listing_export_and_import_tell_their_progress(clinic, tmp_path):
     source.write_text("".join(json.dumps(r) + "\n" for r in clinic_records(2, 3, seed=9)))
     import_file(open_store(str(tmp_path / "other"), create=True), source, progress=step)
     assert seen[-1] == ("Checking and writing visits", 6, 6)
+
+
+EXPORTS = (["export", "csv"], ["export", "fhir"], ["export", "fhir", "--type", "collection"])
+
+
+@pytest.mark.parametrize("export", EXPORTS, ids=" ".join)
+@pytest.mark.parametrize("output", ["-", "out"])
+def test_a_damaged_visit_in_the_middle_of_an_export_leaves_no_export_at_all(tpi, clinic, tmp_path, export, output):
+    """An export streams patient by patient, so the damage is found after earlier patients were written: to a
+    file nothing is linked in, to stdout nothing is copied (a truncated CSV or Bundle in a pipe would pass)."""
+    shard = sorted((clinic / "visits").iterdir())[PATIENTS // 2]
+    data = json.loads(shard.read_text())
+    key, record = next(iter(data["visits"].items()))
+    record["sites"] = "x"
+    shard.write_text(json.dumps(data))
+    target = "-" if output == "-" else str(tmp_path / "export.out")
+    result = tpi(*export, "-o", target)
+    assert result.exit_code == 3, (result.stdout[-300:], result.stderr)
+    assert result.stdout == "" and str(shard) in result.stderr.replace("\n", "")
+    assert f"visit record {key}" in " ".join(result.stderr.split())
+    assert not (tmp_path / "export.out").exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".tpi-")) == []
+
+
+@pytest.mark.parametrize("export", EXPORTS, ids=" ".join)
+def test_an_export_to_stdout_is_the_same_as_to_a_file(tpi, clinic, tmp_path, export):
+    assert tpi(*export, "-o", str(tmp_path / "export.out")).exit_code == 0
+    piped = tpi(*export, "-o", "-")
+    assert piped.exit_code == 0
+    written = (tmp_path / "export.out").read_bytes()
+    if export[1] == "fhir":  # each export is its own Bundle: its id and timestamp differ
+        first, second = json.loads(written), json.loads(piped.stdout_bytes)
+        assert [e["fullUrl"] for e in first["entry"]] == [e["fullUrl"] for e in second["entry"]]
+        assert first["entry"] == second["entry"]
+    else:
+        assert piped.stdout_bytes == written

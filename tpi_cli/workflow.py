@@ -462,8 +462,8 @@ class _VisitEntry:
     restored: dict[str, Any] | None = None  # id, warnings, overrides, amendments… of an exported record
 
     @classmethod
-    def of(cls, line: int, entered: VisitInput, **kept: Any) -> _VisitEntry:
-        return cls(line, entered.patient_id, entered.date, **kept)
+    def of(cls, line: int, checked: VisitInput, **kept: Any) -> _VisitEntry:
+        return cls(line, checked.patient_id, checked.date, **kept)
 
     def visit_input(self) -> VisitInput:
         if self.entered is not None:

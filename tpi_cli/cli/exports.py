@@ -40,14 +40,24 @@ def _write(store: Store, action: str, data: Iterable[bytes], output: str) -> Non
             yield piece
 
     if output == "-":
-        try:
+        # Written to stdout only once complete: damage found half-way through the store (exit 3) must not leave
+        # half an export in a pipe, which the reader could not tell from a whole one. Spooled meanwhile to a
+        # nameless 0600 temp file, not to memory (a whole store's FHIR Bundle is hundreds of MB).
+        import shutil
+        import tempfile
+
+        with tempfile.TemporaryFile() as spool:
             for piece in hashed():
-                sys.stdout.buffer.write(piece)
-            sys.stdout.flush()
-        except BrokenPipeError:
-            # the reader stopped early (`| head`), but what it read has left tpi: still an accounted disclosure
-            store.audit_disclosure(action, "-", digest.hexdigest())
-            raise
+                spool.write(piece)
+            spool.seek(0)
+            try:
+                sys.stdout.flush()
+                shutil.copyfileobj(spool, sys.stdout.buffer)
+                sys.stdout.flush()
+            except BrokenPipeError:
+                # the reader stopped early (`| head`), but what it read has left tpi: still an accounted disclosure
+                store.audit_disclosure(action, "-", digest.hexdigest())
+                raise
         store.audit_disclosure(action, "-", digest.hexdigest())
         return
     from tpi_cli.files import write_output
