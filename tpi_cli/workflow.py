@@ -612,7 +612,9 @@ def _import(store: Store, patient_lines: list[tuple[int, Patient]], entries: lis
                         progress("Checking and writing visits", done, total)
                     yield visit
 
-        store.write_batch(new_patients, built())
+        # A folder store stages each patient's file as their visits come. A PostgreSQL store streams the batch
+        # into COPY on its one connection, which the checks above cannot read through meanwhile: built first.
+        store.write_batch(new_patients, built() if store.kind == "tinydb" else list(built()))
     return ImportResult(patients=len(new_patients), visits=done, skipped_patients=skipped)
 
 
