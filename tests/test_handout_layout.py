@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 from pypdf import PdfReader
 
-from tpi_cli.pdf.handout import keep_together
+from tpi_cli.pdf.handout import keep_together, listing
+from tpi_cli.texts import handout_texts
 
 
 def make(tpi, tmp_path, *visit_flags, patient_flags=(), lang="en", large=False):
@@ -69,25 +71,147 @@ def test_blood_thinner_advice_is_safe(tpi, tmp_path):
     assert "Do not take ibuprofen, naproxen or aspirin for pain" in text
 
 
-def test_diary_starts_with_todays_pain_and_is_never_alone_on_a_page(tpi, tmp_path):
-    _, pages = make(tpi, tmp_path, "--site", "QL:left", "--agent", "lidocaine 1% 3 mL")
-    diary_page = next(page for page in pages if "Pain diary" in page)
-    assert "Before: 8" in diary_page and "After: 3" in diary_page
-    assert "Your next visit is on January 1, 2027." in diary_page
+# --- length and layout, case by case ------------------------------------------------------------------
+
+PLAIN = ["levator scapulae", "infraspinatus", "gluteus medius", "gluteus maximus", "latissimus dorsi", "deltoid",
+         "tensor fasciae latae", "vastus lateralis", "gastrocnemius", "teres minor", "splenius capitis",
+         "lumbar multifidus"]
+# chest wall on both sides, and the neck, deep gluteal and groin hazards: every warning line there is
+CHEST = ["upper trapezius", "rhomboid major", "levator scapulae", "anterior scalene", "semispinalis capitis",
+         "sternocleidomastoid", "quadratus lumborum", "piriformis", "iliacus", "infraspinatus", "gluteus medius",
+         "serratus anterior"]
+
+
+def case_sites(count: int, every_section: bool) -> list[str]:
+    """COUNT sites as a clinician logs them: each side apart, some with 2 points."""
+    muscles = CHEST if every_section else PLAIN
+    sites = [f"{muscle}:{side}" for muscle in muscles for side in ("left", "right")]
+    return [site + (":2" if number % 3 == 0 else "") for number, site in enumerate(sites[:count])]
+
+
+def make_case(tpi, tmp_path, count, every_section, lang, large):
+    flags = ["--agent", "lidocaine 1% 8 mL"]
+    if every_section:
+        flags += ["--agent", "triamcinolone 40 mg/mL 0.5 mL"]
+    sites = [flag for site in case_sites(count, every_section) for flag in ("--site", site)]
+    assert tpi("config", "set", "clinic.after_hours_phone", "(555) 010-2999").exit_code == 0
+    return make(tpi, tmp_path, *sites, *flags, lang=lang, large=large,
+                patient_flags=("--diabetic", "--anticoagulated") if every_section else ())
+
+
+# (sites, steroid + diabetic + anticoagulated + both sides of the chest wall) → most pages (regular, large)
+MOST_PAGES = {(1, False): (2, 3), (3, False): (2, 3), (7, False): (2, 3), (24, False): (2, 4),
+              (1, True): (2, 4), (3, True): (2, 4), (7, True): (2, 4), (24, True): (3, 5)}
+CASES = [(count, every, lang, large) for (count, every) in MOST_PAGES for lang in ("en", "es")
+         for large in (False, True)]
+
+
+def case_id(case) -> str:
+    count, every, lang, large = case
+    return f"{count}-sites-{'every-section' if every else 'plain'}-{lang}-{'large' if large else 'regular'}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_handout_length_diary_and_type_size_per_case(tpi, tmp_path, case):
+    count, every, lang, large = case
+    reader, pages = make_case(tpi, tmp_path, *case)
+    assert len(pages) <= MOST_PAGES[count, every][large]
+    words = handout_texts(lang)
+    diary_heading = words["diary"]["heading"]
+    [diary_page] = [page for page in pages if diary_heading in page]
+    # never alone: below the patient line, more of the handout comes before the diary
+    body = diary_page.split("\n", 1)[1]
+    assert body[:body.index(diary_heading)].strip()
+    # its first line: today's date and the pain before and after
+    today = "20 de noviembre de 2026" if lang == "es" else "November 20, 2026"
+    before, after = ("Antes: 8", "Después: 3") if lang == "es" else ("Before: 8", "After: 3")
+    table = diary_page[diary_page.index(diary_heading):]
+    first_day = words["dates"]["weekdays"][dt.date(2026, 11, 21).weekday()]
+    today_label = "\n" + words["diary"]["today"] + "\n"
+    first = table[table.index(today_label) + len(today_label):table.index("\n" + first_day + "\n")]
+    assert first.split() == [*today.split(), "·", *before.split(), *after.split()]
+    # every day of the six weeks printed whole: no date broken across lines
+    tokens = table.split()
+    for day in range(1, 43):
+        date = dt.date(2026, 11, 20) + dt.timedelta(days=day)
+        assert words["dates"]["short"].format(m=date.month, d=date.day) in tokens
+    sizes = []
+    for page in reader.pages:
+        page.extract_text(visitor_text=lambda t, cm, tm, font, size: sizes.append(size * tm[0]) if t.strip() else 0)
+    assert min(sizes) >= (16 if large else 12) - 0.01
+
+
+def test_the_worst_case_keeps_every_warning_and_its_emergencies_on_page_one(tpi, tmp_path):
+    _, pages = make_case(tpi, tmp_path, 24, True, "en", True)
+    first = " ".join(pages[0].split())
+    for line in ("We worked near both lungs today.", "Your arm may feel numb or weak", "trouble seeing or talking",
+                 "Neck swells fast"):
+        assert line in first
+    assert first.index("Call 911 right away") < first.index("What we did today")
+    rest = " ".join(" ".join(pages).split())
+    for line in ("Your leg may feel numb", "New pain in your belly, groin or back?", "Blood in your pee",
+                 "Restart your blood thinner as your prescriber told you.", "Check your blood sugar"):
+        assert line in rest
+
+
+def test_each_muscle_is_one_line_with_left_and_right_merged(tpi, tmp_path):
+    _, pages = make(tpi, tmp_path, "--site", "UT:left:2", "--site", "UT:right", "--site", "levator:left",
+                    "--site", "levator:right", "--site", "QL:bilateral:4", "--agent", "lidocaine 1% 3 mL")
+    text = " ".join(" ".join(pages).split())
+    assert "upper trapezius, both sides (top of the shoulder) — 2 spots on the left, 1 spot on the right" in text
+    assert "levator scapulae, both sides (where the neck meets the shoulder blade) — 1 spot on each side" in text
+    assert "quadratus lumborum, both sides (low back, above the hip bone) — 4 spots" in text
+    assert text.count("upper trapezius") == 1
+
+
+def test_spanish_sites_agree_and_are_never_called_puntos(tpi, tmp_path):
+    _, pages = make(tpi, tmp_path, "--site", "UT:left:2", "--site", "UT:right", "--agent", "lidocaine 1% 3 mL",
+                    "--agent", "triamcinolone 40 mg/mL 0.5 mL", patient_flags=("--diabetic",), lang="es")
+    text = " ".join(" ".join(pages).split())
+    assert ("trapecio superior, ambos lados (parte de arriba del hombro) — 2 sitios a la izquierda, "
+            "1 sitio a la derecha") in text
+    assert "Los medicamentos fueron lidocaína (para adormecer la zona) y triamcinolona" in text
+    assert "El esteroide puede subirlo." in text  # el azúcar: masculine
+    assert "punto" not in text.lower()
+
+
+@pytest.mark.parametrize(("items", "lang", "expected"), [
+    (["A"], "en", "A"), (["A", "B"], "en", "A and B"), (["A", "B", "C"], "en", "A, B and C"),
+    (["A", "B", "C"], "es", "A, B y C"), (["lidocaína", "ibuprofeno"], "es", "lidocaína e ibuprofeno"),
+    (["agua", "hielo"], "es", "agua y hielo"),
+])
+def test_lists_read_as_each_language_writes_them(items, lang, expected):
+    assert listing(items, handout_texts(lang)) == expected
+
+
+def test_salt_water_alone_is_not_called_a_medicine(tpi, tmp_path):
+    _, pages = make(tpi, tmp_path, "--site", "QL:left", "--agent", "saline 2 mL")
+    text = " ".join(" ".join(pages).split())
+    assert "We used salt water only, with no medicine in it." in text
+    assert "The medicine was" not in text
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    items = value.values() if isinstance(value, dict) else value
+    return [string for item in items for string in _strings(item)]
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])
-def test_a_visit_with_every_optional_section_fits_two_pages(tpi, tmp_path, lang):
-    reader, _ = make(tpi, tmp_path, "--site", "UT:left:2", "--agent", "lidocaine 1% 3 mL", "--agent",
-                     "triamcinolone 40 mg/mL 0.5 mL", patient_flags=("--anticoagulated", "--diabetic"), lang=lang)
-    assert len(reader.pages) <= 2
+def test_no_word_of_the_handout_is_wider_than_the_narrowest_column_it_can_print_in(lang):
+    from reportlab.pdfbase.pdfmetrics import stringWidth
 
+    from tpi_cli.pdf.common import FONT_BOLD, make_styles
+    from tpi_cli.pdf.handout import GUTTER, WIDTH
 
-@pytest.mark.parametrize("lang", ["en", "es"])
-def test_a_normal_visit_in_large_print_fits_four_pages(tpi, tmp_path, lang):
-    reader, _ = make(tpi, tmp_path, "--site", "UT:left:2", "--site", "levator:left", "--site", "QL:right",
-                     "--agent", "lidocaine 1% 3 mL", lang=lang, large=True)
-    assert len(reader.pages) <= 4
+    make_styles(12)
+    units = [unit for line in _strings(handout_texts(lang)) for unit in keep_together(line).split(" ")]
+    # regular print: half the page at 12 pt (headings 15 % larger) less a bullet's indent; large print:
+    # the whole width at 16 pt
+    for size, width in ((12 * 1.15, (WIDTH - GUTTER) / 2 - 12 * 1.2), (16 * 1.15, WIDTH - 16 * 1.2)):
+        widest = max(units, key=lambda unit: stringWidth(unit, FONT_BOLD, size))
+        assert stringWidth(widest, FONT_BOLD, size) < width, widest
 
 
 @pytest.mark.parametrize(("large", "minimum"), [(False, 12), (True, 16)])

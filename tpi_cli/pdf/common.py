@@ -16,7 +16,7 @@ from reportlab.lib.pagesizes import letter
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+from reportlab.platypus import Paragraph, Table, TableStyle
 
 from tpi_cli.pdf import fonts
 
@@ -169,6 +169,9 @@ class Page:
     footer: str  # e.g. the phone number on every handout page
     page_label: str  # "Page {page} of {pages}"
     size: float
+    # pages after the first show only this (name and date of birth: the clinic is on page 1, its phone
+    # in every footer), leaving more room for the text; None repeats the whole header
+    later_patient_line: str | None = None
 
 
 def _numbered_canvas(page: Page, styles: Styles) -> type[Canvas]:
@@ -200,6 +203,8 @@ def _numbered_canvas(page: Page, styles: Styles) -> type[Canvas]:
 
 
 PAD = 6  # the frame's own padding: header and footer line up with the text
+MARGIN = 0.7 * inch
+TEXT_WIDTH = letter[0] - 2 * MARGIN - 2 * PAD  # what a flowable may fill
 
 
 def _header(page: Page, styles: Styles) -> list[Paragraph]:
@@ -224,36 +229,46 @@ def _height(paragraphs: Sequence[Paragraph], width: float) -> float:
 def render(story: list, page: Page, styles: Styles, *, title: str, author: str, subject: str,
            lang: str = "en") -> bytes:
     """The PDF bytes of STORY on Letter pages with PAGE's header and footer on each."""
-    margin = 0.7 * inch
-    width = letter[0] - 2 * margin - 2 * PAD
+    from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
+
+    margin, width = MARGIN, TEXT_WIDTH
     header, footer = _header(page, styles), _footer(page, styles)
-    header_height = _height(header, width)
+    later_header = header if page.later_patient_line is None else [
+        paragraph(page.later_patient_line, ParagraphStyle("who", parent=styles.body, spaceAfter=0))]
     footer_height = _height([footer], width) if footer else 0
     label_height = styles.small.leading
     top_edge, bottom_edge = 0.45 * inch, 0.4 * inch
+    bottom = bottom_edge + label_height + footer_height + 10
 
-    def decorate(canvas: Canvas, doc: SimpleDocTemplate) -> None:
-        canvas.saveState()
-        x, y = doc.leftMargin + PAD, doc.pagesize[1] - top_edge
-        for paragraph in header:
-            _, h = paragraph.wrap(width, 10 * inch)
-            paragraph.drawOn(canvas, x, y - h)
-            y -= h
-        canvas.setStrokeColor(RULE)
-        canvas.setLineWidth(0.8)
-        canvas.line(x, y - 4, x + width, y - 4)
-        if footer:
-            _, h = footer.wrap(width, 10 * inch)
-            footer.drawOn(canvas, x, bottom_edge + label_height + 2)
-        canvas.restoreState()
+    def template(name: str, lines: list[Paragraph], following: str) -> PageTemplate:
+        top = top_edge + _height(lines, width) + 12
+
+        def decorate(canvas: Canvas, doc: BaseDocTemplate) -> None:
+            canvas.saveState()
+            x, y = margin + PAD, letter[1] - top_edge
+            for paragraph in lines:
+                _, h = paragraph.wrap(width, 10 * inch)
+                paragraph.drawOn(canvas, x, y - h)
+                y -= h
+            canvas.setStrokeColor(RULE)
+            canvas.setLineWidth(0.8)
+            canvas.line(x, y - 4, x + width, y - 4)
+            canvas.restoreState()
+
+        def foot(canvas: Canvas, doc: BaseDocTemplate) -> None:
+            # drawn after the page's text, so text extraction and screen readers meet it last
+            if footer:
+                footer.wrap(width, 10 * inch)
+                footer.drawOn(canvas, margin + PAD, bottom_edge + label_height + 2)
+
+        frame = Frame(margin, bottom, letter[0] - 2 * margin, letter[1] - top - bottom, id=name)
+        return PageTemplate(id=name, frames=[frame], onPage=decorate, onPageEnd=foot, autoNextPageTemplate=following)
 
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer, pagesize=letter, leftMargin=margin, rightMargin=margin,
-        topMargin=top_edge + header_height + 12, bottomMargin=bottom_edge + label_height + footer_height + 10,
-        title=title, author=author or "tpi", subject=subject, creator="tpi", invariant=1, lang=lang,
-    )
-    doc.build(story, onFirstPage=decorate, onLaterPages=decorate, canvasmaker=_numbered_canvas(page, styles))
+    doc = BaseDocTemplate(buffer, pagesize=letter, leftMargin=margin, rightMargin=margin, title=title,
+                          author=author or "tpi", subject=subject, creator="tpi", invariant=1, lang=lang)
+    doc.addPageTemplates([template("First", header, "Later"), template("Later", later_header, "Later")])
+    doc.build(story, canvasmaker=_numbered_canvas(page, styles))
     return buffer.getvalue()
 
 

@@ -62,7 +62,7 @@ HAZARDS: dict[str, dict[str, str]] = {
     VERTEBRAL: {
         "clinician": "the vertebral artery lies deep here: an injection into it causes local anesthetic toxicity "
                      "at tiny doses",
-        "handout_en": "Dizzy, trouble seeing or talking, or a seizure soon after the shots? Call 911.",
+        "handout_en": "Dizzy, trouble seeing or talking, or a seizure soon after your visit? Call 911.",
         "source": "clinical-reference.md §9",
     },
     PLEXUS: {
