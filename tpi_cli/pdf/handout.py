@@ -319,12 +319,16 @@ class _Columns(Flowable):
                 flowable.drawOn(self.canv, x, y)
 
 
+def _two_columns(styles: Styles) -> bool:
+    return styles.body.fontSize <= 12
+
+
 def _side_by_side(columns: list[list], styles: Styles) -> list:
     """Two short sections in two columns, read left column first, so the sheet stays short.
 
     Large print keeps one column: at 16 pt half a line holds too few words.
     """
-    if len(columns) != 2 or styles.body.fontSize > 12:
+    if len(columns) != 2 or not _two_columns(styles):
         return [flowable for column in columns for flowable in column]
     # a column's first heading drops its space above: the pair keeps it
     return [_Columns(columns, styles.heading.spaceBefore)]
@@ -422,10 +426,10 @@ def build_handout(patient: Patient, visit: Visit, clinic: Clinic, *, lang: str =
     follow = words["follow_up"]
     line = (follow["date"].format(date=local_date(visit.follow_up, words)) if visit.follow_up else follow["none"])
     next_visit = [paragraph(text(follow["heading"]), styles.heading), paragraph(f"<b>{_plain(line)}</b>", styles.body)]
-    # the date of the next visit goes under the shorter of the two columns
     columns = [_expect(visit, words, styles), _call_us(visit, words, styles)]
-    shorter = min(columns, key=lambda column: _stack_height(column, WIDTH / 2 - GUTTER))
-    shorter += next_visit
+    # in two columns the date of the next visit goes under the shorter one; in one, after both
+    shorter = min(columns, key=lambda column: _stack_height(column, (WIDTH - GUTTER) / 2))
+    (shorter if _two_columns(styles) else columns[1]).extend(next_visit)
     story += _side_by_side(columns, styles)
     story += _extra(patient, visit, words, styles)  # what is particular to this patient, before the routine
     care = _care(patient, visit, words, kind, styles, heat=heat, no_soak_hours=no_soak_hours)
