@@ -233,3 +233,17 @@ def test_the_document_language_is_set_and_muscles_are_named_in_it(tpi, tmp_path,
 def test_numbers_dates_and_phone_numbers_are_never_split():
     assert keep_together("Call (555) 010-2999 on November 25, 2026 if 100.4 °F") == (
         "Call (555)\u00a0010-2999\u00a0on November\u00a025,\u00a02026\u00a0if\u00a0100.4\u00a0°F")
+
+
+def test_text_comes_out_in_reading_order_header_body_footer(tpi, tmp_path):
+    """reportlab cannot tag a PDF, so the drawing order is the reading order a screen reader gets."""
+    _, pages = make(tpi, tmp_path, "--site", "UT:left:2", "--site", "UT:right", "--agent", "lidocaine 1% 3 mL",
+                    "--agent", "triamcinolone 40 mg/mL 0.5 mL", patient_flags=("--diabetic", "--anticoagulated"))
+    order = ["For: Ana Núñez", "Care after your trigger point shots", "Call 911 right away", "What we did today",
+             "What to expect", "When to call us", "You also got a steroid", "You take a blood thinner",
+             "Questions? Call (555) 010-2000.", "Page 1 of"]
+    first = pages[0]
+    assert [first.index(marker) for marker in order] == sorted(first.index(marker) for marker in order)
+    for number, page in enumerate(pages, start=1):
+        assert any(line.startswith("For: Ana Núñez") for line in page.split("\n")[:2])  # the clinic's line first
+        assert page.rstrip().endswith(f"Page {number} of {len(pages)}")

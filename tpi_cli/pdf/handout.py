@@ -1,12 +1,18 @@
 """The patient's aftercare handout: specific to the visit, plain words, large type, a pain diary.
 
 Order: what can send the patient to the emergency room comes first, in a box of its own on page 1;
-then what was done, what to expect, when to call, self-care, the follow-up and the diary. Numbers,
-dates and phone numbers are held together with non-breaking spaces, so none is split across lines.
+then what was done, what to expect and when to call (with the next visit's date), the steroid and
+blood-thinner advice, self-care, and the pain diary. Numbers, dates and phone numbers are held together
+with non-breaking spaces, so none is split across lines.
+
+Short: a normal visit fits one sheet (two pages; four in large print). Short sections stand side by side
+in regular print, left column read first; the text is drawn in reading order (reportlab cannot write a
+tagged PDF), and the diary never starts a page without some of the text before it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 from typing import Any
@@ -405,6 +411,9 @@ def build_handout(patient: Patient, visit: Visit, clinic: Clinic, *, lang: str =
     kind = words["kind"]["dry" if is_dry_needling(visit) else "shots"]
     size = 16 if large_print else 12
     styles = make_styles(size, leading=1.16, minimum=size)
+    # a warning's last line never starts a page alone (a bullet of 3 lines or fewer moves on whole)
+    styles = dataclasses.replace(styles, bullet=ParagraphStyle("bullet-kept", parent=styles.bullet, allowWidows=0),
+                                 body=ParagraphStyle("body-kept", parent=styles.body, allowWidows=0))
     footer_parts = [words["questions"].format(phone=clinic.phone)] if clinic.phone else [words["no_phone"]]
     if clinic.after_hours_phone:
         footer_parts.append(words["after_hours"].format(phone=clinic.after_hours_phone))
