@@ -247,3 +247,16 @@ def test_text_comes_out_in_reading_order_header_body_footer(tpi, tmp_path):
     for number, page in enumerate(pages, start=1):
         assert any(line.startswith("For: Ana Núñez") for line in page.split("\n")[:2])  # the clinic's line first
         assert page.rstrip().endswith(f"Page {number} of {len(pages)}")
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize(("large", "most"), [(False, 2), (True, 4)])
+def test_a_busy_seven_site_visit_still_fits_one_sheet(tpi, tmp_path, lang, large, most):
+    """Epinephrine, both sides of the chest wall, the kidney and sciatic-nerve lines, a steroid in a diabetic
+    patient on a blood thinner: every optional section at once."""
+    sites = ["UT:left:2", "UT:right", "rhomboid major:left", "rhomboid major:right", "levator:left", "QL:right",
+             "piriformis:left"]
+    reader, _ = make(tpi, tmp_path, *[flag for site in sites for flag in ("--site", site)],
+                     "--agent", "lidocaine 1% with epinephrine 6 mL", "--agent", "triamcinolone 40 mg/mL 0.5 mL",
+                     patient_flags=("--diabetic", "--anticoagulated"), lang=lang, large=large)
+    assert len(reader.pages) <= most

@@ -412,8 +412,10 @@ def build_handout(patient: Patient, visit: Visit, clinic: Clinic, *, lang: str =
     size = 16 if large_print else 12
     styles = make_styles(size, leading=1.16, minimum=size)
     # a warning's last line never starts a page alone (a bullet of 3 lines or fewer moves on whole)
-    styles = dataclasses.replace(styles, bullet=ParagraphStyle("bullet-kept", parent=styles.bullet, allowWidows=0),
-                                 body=ParagraphStyle("body-kept", parent=styles.body, allowWidows=0))
+    styles = dataclasses.replace(
+        styles, bullet=ParagraphStyle("bullet-kept", parent=styles.bullet, allowWidows=0, spaceAfter=size * 0.05),
+        body=ParagraphStyle("body-kept", parent=styles.body, allowWidows=0),
+        heading=ParagraphStyle("heading-close", parent=styles.heading, spaceBefore=size * 0.4))
     footer_parts = [words["questions"].format(phone=clinic.phone)] if clinic.phone else [words["no_phone"]]
     if clinic.after_hours_phone:
         footer_parts.append(words["after_hours"].format(phone=clinic.after_hours_phone))
