@@ -56,11 +56,19 @@ def test_epinephrine_makes_the_numbness_last_longer(tpi, tmp_path):
 
 @pytest.mark.parametrize(("agents", "absent"), [
     (["saline 2 mL"], "feel numb"), (["triamcinolone 40 mg/mL 0.5 mL"], "feel numb"),
+    (["saline 2 mL"], "metal taste"), (["triamcinolone 40 mg/mL 0.5 mL"], "metal taste"),
 ])
-def test_no_numbness_line_without_a_local_anesthetic(tpi, tmp_path, agents, absent):
+def test_no_numbness_or_anesthetic_toxicity_lines_without_a_local_anesthetic(tpi, tmp_path, agents, absent):
     flags = [flag for agent in agents for flag in ("--agent", agent)]
     _, pages = make(tpi, tmp_path, "--site", "QL:left", *flags)
-    assert absent not in "\n".join(pages)
+    text = " ".join("\n".join(pages).split())
+    assert absent not in text
+    assert "Hives all over your body" in text  # an allergy can follow any injection
+
+
+def test_anesthetic_toxicity_signs_follow_a_numbing_medicine(tpi, tmp_path):
+    _, pages = make(tpi, tmp_path, "--site", "QL:left", "--agent", "bupivacaine 0.25% 4 mL")
+    assert "ringing ears with numb lips or a metal taste soon after the shots" in " ".join(pages[0].split())
 
 
 def test_blood_thinner_advice_is_safe(tpi, tmp_path):

@@ -146,7 +146,9 @@ def _emergency(visit: Visit, words: dict[str, Any], kind: dict[str, str], styles
     emergency = words["emergency"]
     items = list(emergency["items"])
     if not is_dry_needling(visit):
-        items += [item.format(after=kind["after"]) for item in emergency["medicine_items"]]
+        items.append(emergency["allergy"])
+    if numb_hours(visit):  # local anesthetic toxicity (clinical-reference.md §4): only after a numbing medicine
+        items.append(emergency["anesthetic"].format(after=kind["after"]))
     urgent = [line for line in hazard_lines(visit, words) if "911" in line]
     if _both_lungs(visit):
         # the stronger line says all the one-lung line says (chest pain, short breath, hours later, 911)
