@@ -159,7 +159,10 @@ def test_a_read_only_store_is_exit_3_for_writes_and_keeps_its_records(store, arg
     assert_clean(result, 3)
     assert str(store) in result.stderr
     assert (store / "tpi.json").read_bytes() == before
-    assert run("visits", "--json", store=store, unprivileged=True).returncode == 0
+    # a read-only store is still listed (the listing spools to the system's temp folder instead)
+    listed = run("visits", "--json", "--limit", "0", store=store, unprivileged=True)
+    assert listed.returncode == 0, listed.stderr
+    assert [visit["id"] for visit in json.loads(listed.stdout)] == ["P1-V1"]
 
 
 def test_an_unreadable_store_file_is_exit_3_naming_it(store):
