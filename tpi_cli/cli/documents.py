@@ -18,34 +18,27 @@ OutOpt = Annotated[Path | None, typer.Option("-o", "--output", help="Write this 
 
 def _written(store, document, output: Path | None) -> None:
     import hashlib
-
-    from tpi_cli.documents import record_disclosure
-    from tpi_cli.files import write_output
-
-    if output is not None and str(output) == "-":
-        _to_stdout(store, document)
-        return
-    path = write_output(document.data, output, document.default_name)
-    record_disclosure(store, document.kind, str(path.resolve()), hashlib.sha256(document.data).hexdigest())
-    console.info(f"Wrote {path}")
-
-
-def _to_stdout(store, document) -> None:
-    """`-o -`: the PDF on stdout for a pipe or a redirect, never sprayed onto a terminal."""
-    import hashlib
     import sys
 
     from tpi_cli.documents import record_disclosure
 
-    if sys.stdout.isatty():
-        raise InputError("-o -: stdout is a terminal; redirect it (> file.pdf) or give -o FILE.pdf")
     digest = hashlib.sha256(document.data).hexdigest()
-    try:
-        sys.stdout.buffer.write(document.data)
-        sys.stdout.flush()
-    finally:
-        # written whole or cut short by the reader, the PDF has left tpi: account for it either way
-        record_disclosure(store, document.kind, "-", digest)
+    if output is not None and str(output) == "-":
+        # `-o -`: the PDF on stdout for a pipe or a redirect, never sprayed onto a terminal
+        if sys.stdout.isatty():
+            raise InputError("-o -: stdout is a terminal; redirect it (> file.pdf) or give -o FILE.pdf")
+        try:
+            sys.stdout.buffer.write(document.data)
+            sys.stdout.flush()
+        finally:
+            # written whole or cut short by the reader, the PDF has left tpi: account for it either way
+            record_disclosure(store, document.kind, "-", digest)
+        return
+    from tpi_cli.files import write_output
+
+    path = write_output(document.data, output, document.default_name)
+    record_disclosure(store, document.kind, str(path.resolve()), digest)
+    console.info(f"Wrote {path}")
 
 
 @console.friendly

@@ -54,11 +54,9 @@ def _write(store: Store, action: str, data: Iterable[bytes], output: str) -> Non
                 sys.stdout.flush()
                 shutil.copyfileobj(spool, sys.stdout.buffer)
                 sys.stdout.flush()
-            except BrokenPipeError:
-                # the reader stopped early (`| head`), but what it read has left tpi: still an accounted disclosure
+            finally:
+                # whole, or cut short by its reader (`| head`), the export has left tpi: an accounted disclosure
                 store.audit_disclosure(action, "-", digest.hexdigest())
-                raise
-        store.audit_disclosure(action, "-", digest.hexdigest())
         return
     from tpi_cli.files import write_output
 
