@@ -73,15 +73,14 @@ def verify() -> None:
     tpi audit verify
     """
     result = open_store().verify_audit()
-    records = ", ".join(f"{count} {kind}{'s' if count != 1 else ''}" for kind, count in sorted(result.records.items()))
+    records = ", ".join(console.counted(count, kind) for kind, count in sorted(result.records.items()))
     if result.problems:
         for problem in result.problems:
             console.stderr.print(f"[bold red]audit:[/] {console.escape(problem)}")
         console.stderr.print(f"audit verify found {len(result.problems)} difference(s) "
                              f"({result.events} events; {records or 'no records'})")
         raise typer.Exit(code=1)
-    console.info(f"audit trail verified: {result.events} events ({result.disclosures} "
-                 f"disclosure{'' if result.disclosures == 1 else 's'}), "
+    console.info(f"audit trail verified: {result.events} events ({console.counted(result.disclosures, 'disclosure')}), "
                  f"{records or 'no records'}; head {result.head.seq} {result.head.hash[:16]}")
 
 

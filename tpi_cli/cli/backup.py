@@ -114,7 +114,7 @@ def restore(
 
 
 def _counts(result) -> str:
-    return ", ".join(f"{n} {kind}{'' if n == 1 else 's'}" for kind, n in sorted(result.records.items())) or "no records"
+    return ", ".join(console.counted(n, kind) for kind, n in sorted(result.records.items())) or "no records"
 
 
 def register(app: typer.Typer) -> None:

@@ -146,7 +146,7 @@ def list_patients(limit: console.LimitOpt = None, as_json: JsonOpt = False) -> N
     if not records:
         console.info("No patients yet. Add one with `tpi patient add --id P001 --name NAME --dob YYYY-MM-DD`.")
         return
-    console.table(f"{len(records)} patient{'s' if len(records) != 1 else ''}", *patient_rows(shown), note=note)
+    console.table(console.counted(len(records), "patient"), *patient_rows(shown), note=note)
 
 
 def patient_rows(records: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:

@@ -14,7 +14,7 @@ from tpi_cli.cli.context import open_store
 def _when(days: int) -> str:
     if days == 0:
         return "today"
-    return f"in {days} day{'s' if days != 1 else ''}" if days > 0 else f"{-days} day{'s' if days != -1 else ''} late"
+    return f"in {console.counted(days, 'day')}" if days > 0 else f"{console.counted(-days, 'day')} late"
 
 
 @console.friendly
@@ -57,7 +57,7 @@ def due(
         rows.append([row["patient_id"], row["name"], row["follow_up"], _when(row["days_until"]), row["last_visit"],
                      site_text(row["sites"]), eligible if eligible > today.isoformat() else f"{eligible} (now)",
                      row["repeat_rule"] or ""])
-    console.table(f"{len(found)} follow-up{'s' if len(found) != 1 else ''} due",
+    console.table(f"{console.counted(len(found), 'follow-up')} due",
                   ["patient", "name", "follow-up", "due", "last visit", "sites", "repeat from", "rule"], rows,
                   note=note)
 

@@ -102,7 +102,7 @@ def list_protocols(
     elif not docs:
         console.info("No protocols yet. Save one with `tpi protocol save NAME --site … --agent …`.")
     else:
-        console.table(f"{len(docs)} protocol{'s' if len(docs) != 1 else ''}", COLUMNS,
+        console.table(console.counted(len(docs), "protocol"), COLUMNS,
                       [_summary(doc) for doc in shown])
     if note and as_json:
         console.info(note)

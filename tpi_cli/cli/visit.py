@@ -638,7 +638,7 @@ def list_visits(
         console.info(_no_visits_line(store, patient, unsigned=unsigned, dated=bool(first or last),
                                      voided_shown=include_voided))
     else:
-        console.table(f"{len(records)} visit{'s' if len(records) != 1 else ''}", *visit_rows(shown), note=note)
+        console.table(console.counted(len(records), "visit"), *visit_rows(shown), note=note)
 
 
 @visit_app.command("show")

@@ -52,7 +52,7 @@ def list_muscles(
         return
     rows = [[m.name, ", ".join(m.aliases) or "—", m.region, m.level or "—",
              m.anatomical if m.anatomical != m.name else "—", ", ".join(m.hazards) or "—"] for m in found]
-    console.table(f"{len(rows)} muscle{'s' if len(rows) != 1 else ''}",
+    console.table(console.counted(len(rows), "muscle"),
                   ["muscle", "aliases", "region", "level", "CPT counts as", "risks"], rows)
 
 
