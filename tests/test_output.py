@@ -215,3 +215,23 @@ def test_a_long_warning_wraps_inside_the_confirmation_box_instead_of_being_cut_o
     assert result.exit_code == 0, result.stderr
     shown = " ".join(result.stderr.replace("│", " ").split())
     assert "ultrasound or a tangential approach over a rib lowers the risk." in shown
+
+
+CHUNKED_ROWS = [
+    [f"P{n:03}-V{n}", "2026-11-0" + str(n % 9 + 1), f"P{n:03}",
+     ", ".join(["upper trapezius L×2", "sternocleidomastoid R×1", "quadratus lumborum bilat×3"][: n % 3 + 1]),
+     "lidocaine 60 mg" + (", triamcinolone 20 mg" if n % 2 else ""), f"{n % 10}→{n % 4}",
+     "20552 76942" if n % 4 == 0 else "20553", ("⚠" * (n % 3)) + ("李小龍 " * (n % 5))]
+    for n in range(23)
+]
+
+
+@pytest.mark.parametrize("width", [60, 100, 200])
+def test_a_long_listing_printed_in_chunks_looks_exactly_like_one_table(monkeypatch, width):
+    """A whole clinic's listing is printed a chunk at a time (bounded memory) with the widths of the whole."""
+    columns = [tables.Column(n, wrap=n in {"sites", "doses", "CPT", "notes"})
+               for n in ("visit", "date", "patient", "sites", "doses", "pain", "CPT", "notes")]
+    whole = rendered(width, "23 visits", columns, CHUNKED_ROWS)
+    monkeypatch.setattr(tables, "CHUNK_ROWS", 4)
+    assert rendered(width, "23 visits", columns, CHUNKED_ROWS) == whole
+    assert whole.count("P022-V22") == 1
