@@ -64,3 +64,15 @@ def test_the_pinned_export_imports_into_an_empty_store_and_exports_the_same(tpi,
     before, after = rows((DATA / "expected.csv").read_bytes()), rows(again.stdout_bytes)
     assert [{k: v for k, v in row.items() if k not in WRITTEN_ANEW} for row in after] == \
            [{k: v for k, v in row.items() if k not in WRITTEN_ANEW} for row in before]
+
+
+def test_visits_read_from_the_file_text_are_the_models_the_full_reading_gives(full_store):
+    """Exports take each visits file straight from its text; a listing parses it, then validates each record."""
+    from tpi_cli.store import Store
+
+    store = Store(full_store, create=False)
+    from_text = store.visits(voided=True)
+    assert not store._cache or list(store._cache) == [full_store / "tpi.json"]  # nothing parsed on the way
+    parsed = [visit for _, visit in store._visit_pairs(None, voided=True)]
+    assert len(from_text) == 6 and from_text == parsed
+    assert [v.model_dump(mode="json") for v in from_text] == [doc for doc, _ in store._visit_pairs(None, voided=True)]

@@ -81,7 +81,9 @@ def test_a_stored_patient_without_a_required_field_is_damage(tpi, stored, field)
 
 
 VISIT_READS = (["visits", "--json", "--limit", "0"], ["visit", "show", "P001-V1", "--json"],
-               ["log-visit", "--patient", "P001", "--site", "QL:left", "--pain-before", "5", "--pain-after", "2"])
+               ["log-visit", "--patient", "P001", "--site", "QL:left", "--pain-before", "5", "--pain-after", "2"],
+               # exports read each visits file straight from its text: damage is named the same way there
+               ["export", "csv", "-o", "-"], ["export", "fhir", "-o", "-"])
 
 
 def _visit_commands(field):
@@ -180,3 +182,35 @@ def test_two_patients_with_one_id_are_damage(tpi, stored):
     data["patients"]["2"] = dict(data["patients"]["1"])
     main.write_text(json.dumps(data))
     _assert_damage(tpi, main, main.read_bytes(), PATIENT_READS, ["P001", "stored twice"])
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        ('{"visits": []}', ["visits", "not a table"]),
+        ('{"visits": {"one": {"id": "P001-V1"}}}', ["visits record 'one'"]),
+        ('{"visits": {"1": 5}}', ["visits record '1'"]),
+        ('{"visits": {}, "meta": {"1": 5}}', ["meta record '1'"]),
+        ("[1, 2]", ["not a complete tpi store file"]),
+        ('{"visits": {"1": {"id": "P001-V1"}}', ["not valid JSON"]),
+        ("[" * 100_000 + "]" * 100_000, ["nested too deeply"]),
+        ("\xff\xfe", ["not a complete tpi store file"]),
+    ],
+)
+def test_a_visits_file_that_is_not_a_table_of_records_is_damage(tpi, stored, content, words):
+    shard = stored / "visits" / "p-P001.json"
+    shard.write_bytes(content.encode("latin-1") if content == "\xff\xfe" else content.encode())
+    _assert_damage(tpi, shard, shard.read_bytes(), VISIT_READS[2:], words)
+
+
+def test_a_visit_stored_twice_under_one_key_is_read_as_the_json_reader_reads_it(tpi, stored):
+    """JSON with a key given twice keeps the last value: the text-first reading may not keep another."""
+    shard = stored / "visits" / "p-P001.json"
+    text = shard.read_text()
+    first = json.loads(text)["visits"]["1"]
+    shard.write_text(text.replace('"visits":{', '"visits":{"1":' + json.dumps({**first, "notes": "older"}) + ",", 1))
+    exported = tpi("export", "csv", "-o", "-")
+    assert exported.exit_code == 0, exported.stderr
+    assert ",first," in exported.stdout and "older" not in exported.stdout
+    shard.write_text(text.replace('"visits":{', '"visits":{"1":' + json.dumps({**first, "pain_before": "x"}) + ",", 1))
+    assert tpi("export", "csv", "-o", "-").exit_code == 0  # the value JSON itself drops is no damage either

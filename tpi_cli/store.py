@@ -226,6 +226,21 @@ def _list_adapter(kind: str) -> Any:
     return TypeAdapter(list[model])
 
 
+@cache
+def _visits_file_adapter() -> Any:
+    """A visits file validated straight from its text, {"visits": {key: Visit}, "meta": {key: {...}}}, by
+    pydantic's own JSON parser: no dict of each record is built on the way (a third of reading a store)."""
+    from pydantic import ConfigDict, TypeAdapter, with_config
+    from typing_extensions import TypedDict
+
+    from tpi_cli.models import Visit
+
+    # only the tables tpi writes there: any other file is read the full way (read_store_file, then each record)
+    visits_file = TypedDict("VisitsFile", {"visits": dict[str, Visit], "meta": dict[str, dict[str, Any]]},
+                            total=False)
+    return TypeAdapter(with_config(ConfigDict(extra="forbid"))(visits_file))
+
+
 def _validated(path: Path, kind: str, docs: list[dict[str, Any]], keys: list[str]) -> list[Any]:
     """DOCS as models; a record that is not a valid KIND is damage naming PATH and the record."""
     from pydantic import ValidationError
@@ -678,17 +693,33 @@ class Store:
         table = data.get("visits", {})
         keys, docs = list(table), list(table.values())
         visits = _validated(path, "visit", docs, keys)
-        from tpi_cli.models import split_visit_id
-
-        seen: dict[str, str] = {}
-        for key, visit in zip(keys, visits, strict=True):
-            if visit.patient_id != patient_id or (split_visit_id(visit.id) or ("",))[0] != patient_id:
-                raise _damaged(path, f"visit record {key} ({visit.id}) belongs to patient {visit.patient_id}, "
-                                     f"not {patient_id}")
-            if visit.id in seen:
-                raise _damaged(path, f"visit id {visit.id} is used twice (records {seen[visit.id]} and {key})")
-            seen[visit.id] = key
+        _check_owner(path, patient_id, keys, visits)
         return docs, visits
+
+    def _visit_models(self, patient_id: str, patients: dict[str, Any]) -> list[Visit]:
+        """The visits of PATIENT_ID's file as models, checked as :meth:`_checked_shard` checks them.
+
+        A file not held parsed already is validated straight from its text (no dicts built on the way). Only a
+        file that this reading takes whole is taken so; anything else (damage, a table tpi does not write) is
+        read again the full way, which names the damage exactly as every other read does, or takes the file.
+        """
+        path = self._shard(patient_id)
+        if path not in self._cache and patient_id in patients:
+            from pydantic import ValidationError
+
+            try:
+                tables = _visits_file_adapter().validate_json(path.read_bytes())
+            except FileNotFoundError:
+                return []
+            except (OSError, ValidationError, RecursionError):
+                tables = None
+            if tables is not None and all(key.isdigit() and key.isascii() for table in tables.values()
+                                          for key in table):
+                table = tables.get("visits", {})
+                visits = list(table.values())
+                _check_owner(path, patient_id, list(table), visits)
+                return visits
+        return self._checked_shard(patient_id, patients)[1]
 
     def _newest_first(self, pairs: list[tuple[dict, Visit]]) -> list[tuple[dict, Visit]]:
         from tpi_cli.models import split_visit_id
@@ -718,7 +749,16 @@ class Store:
 
     def visits(self, patient_id: str | None = None, *, voided: bool = False) -> list[Visit]:
         """Visit models, newest first; voided ones only when VOIDED (see :meth:`visit_records`)."""
-        return [visit for _, visit in self._visit_pairs(patient_id, voided)]
+        from tpi_cli.models import split_visit_id
+
+        patients = self._patient_docs()  # also: a missing store is reported, not read as empty
+        visits = []
+        for shard_id in [patient_id] if patient_id is not None else self._shard_ids():
+            visits.extend(self._visit_models(shard_id, patients))
+        if not voided:
+            visits = [visit for visit in visits if visit.voided is None]
+        # newest first: by date, then by the order they were logged (the number in the id)
+        return sorted(visits, key=lambda v: (v.date, split_visit_id(v.id)[1]), reverse=True)
 
     def visit_listing(self, patient_id: str | None = None, *, voided: bool = False, since: dt.date | None = None,
                       until: dt.date | None = None, unsigned: bool = False,
@@ -1167,6 +1207,20 @@ def _event_lines(events: list[dict[str, Any]]) -> Iterator[bytes]:
     """EVENTS as JSON Lines, a thousand at a time: an import's 50,000 events are never one more copy in memory."""
     for start in range(0, len(events), 1000):
         yield b"".join(audit.line(event) for event in events[start:start + 1000])
+
+
+def _check_owner(path: Path, patient_id: str, keys: list[str], visits: list[Visit]) -> None:
+    """Each of VISITS (stored under KEYS in PATH) is a visit of PATIENT_ID with an id of its own; damage otherwise."""
+    from tpi_cli.models import split_visit_id
+
+    seen: dict[str, str] = {}
+    for key, visit in zip(keys, visits, strict=True):
+        if visit.patient_id != patient_id or (split_visit_id(visit.id) or ("",))[0] != patient_id:
+            raise _damaged(path, f"visit record {key} ({visit.id}) belongs to patient {visit.patient_id}, "
+                                 f"not {patient_id}")
+        if visit.id in seen:
+            raise _damaged(path, f"visit id {visit.id} is used twice (records {seen[visit.id]} and {key})")
+        seen[visit.id] = key
 
 
 def _listed(visit: Visit, voided: bool, since: dt.date | None, until: dt.date | None, unsigned: bool) -> bool:

@@ -84,64 +84,80 @@ def _unguard(text: str) -> str:
     return text.removeprefix("'")
 
 
-def _cell(kind: str, value: Any) -> str:
-    if value is None:
-        return ""
-    if kind in ("id", "text"):
-        return _guard(str(value))
-    if kind == "float":
-        return format_number(value)
-    if kind == "bool":
-        return "yes" if value else "no"
-    if kind in ("list", "json"):
-        return json.dumps(value, ensure_ascii=False) if value != [] else ""
-    return str(value)
+# json.dumps(value, ensure_ascii=False) without building an encoder for every cell
+_encode_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
-def _cells(columns: dict[str, tuple[str, str]], record: dict[str, Any]) -> dict[str, str]:
-    return {column: _cell(kind, record.get(key)) for column, (kind, key) in columns.items() if kind != "computed"}
+def _text_cell(value: Any) -> str:
+    return _guard(str(value))
 
 
-def patient_cells(patient: Patient) -> dict[str, str]:
-    """The row of a patient without visits; every row of theirs begins with these cells."""
-    return {"visit_id": "", **_cells(PATIENT_COLUMNS, patient.model_dump(mode="json"))}
+def _bool_cell(value: Any) -> str:
+    return "yes" if value else "no"
 
 
-def row(patient: dict[str, str], visit: Visit) -> dict[str, str]:
-    """The cells of one row: the PATIENT's cells (patient_cells) and VISIT's."""
-    cells = dict(patient)
+def _json_cell(value: Any) -> str:
+    return _encode_json(value) if value != [] else ""
+
+
+# how a cell of each kind is written from its (not None) JSON value; int and date: as they are
+_WRITE = {"id": _text_cell, "text": _text_cell, "float": format_number, "bool": _bool_cell, "list": _json_cell,
+          "json": _json_cell, "int": str, "date": str}
+
+
+def _plan(columns: dict[str, tuple[str, str]]) -> list[tuple[str | None, Any]]:
+    """(record key, writer) per column, in order; (None, None) for a column filled from the model."""
+    return [(None, None) if kind in ("computed", "sites", "agents") else (key, _WRITE[kind])
+            for kind, key in columns.values()]
+
+
+_PATIENT_PLAN = _plan(PATIENT_COLUMNS)
+_VISIT_PLAN = _plan(VISIT_COLUMNS)
+_AT = {column: index for index, column in enumerate(VISIT_COLUMNS)}
+_TOTAL_AT = {drug: _AT[f"total_mg_{drug}"] for drug in DOSE_DRUGS}
+_NO_VISIT = [""] * len(VISIT_COLUMNS)
+
+
+def _cells(plan: list[tuple[str | None, Any]], record: dict[str, Any]) -> list[str]:
+    return ["" if key is None or (value := record.get(key)) is None else write(value) for key, write in plan]
+
+
+def patient_cells(patient: Patient) -> list[str]:
+    """The row of a patient without visits, in COLUMNS order; every row of theirs begins with these cells."""
+    return ["", *_cells(_PATIENT_PLAN, patient.model_dump(mode="json"))]
+
+
+def row(patient: list[str], visit: Visit) -> list[str]:
+    """The cells of one row in COLUMNS order: the PATIENT's cells (patient_cells) and VISIT's."""
     record = visit.model_dump(mode="json")
-    totals = dose_by_drug(visit.agents)
-    cells.update(_cells(VISIT_COLUMNS, record))
-    cells.update({
-        "visit_id": _guard(visit.id),
-        "sites": "; ".join(format_site(s) for s in visit.sites),
-        "agents": "; ".join(format_agent(a) for a in visit.agents),
-        **{f"total_mg_{drug}": format_number(totals[drug]) if drug in totals else "" for drug in DOSE_DRUGS},
-        "pain_change": str(visit.pain_after - visit.pain_before),
-        "cpt": "; ".join(visit.cpt),
-        "warnings": _guard("\n".join(visit.warnings)),
-        "amendments": _cell("json", record["amendments"]),
-        "signed": _cell("json", record.get("signed")),
-        "addenda": _cell("json", record.get("addenda") or []),
-        "handout_given": _cell("json", record.get("handout_given") or []),
-        "recorded_at": record["recorded_at"] or "",
-        "recorded_by": _guard(visit.recorded_by or ""),
-    })
-    return cells
+    cells = _cells(_VISIT_PLAN, record)
+    cells[_AT["sites"]] = "; ".join(format_site(s) for s in visit.sites)
+    cells[_AT["agents"]] = "; ".join(format_agent(a) for a in visit.agents)
+    for drug, mg in dose_by_drug(visit.agents).items():
+        if drug in _TOTAL_AT:
+            cells[_TOTAL_AT[drug]] = format_number(mg)
+    cells[_AT["pain_change"]] = str(visit.pain_after - visit.pain_before)
+    cells[_AT["cpt"]] = "; ".join(visit.cpt)
+    cells[_AT["warnings"]] = _guard("\n".join(visit.warnings))
+    for column in ("amendments", "signed", "addenda", "handout_given"):
+        value = record[column]
+        cells[_AT[column]] = "" if value is None else _json_cell(value)
+    cells[_AT["recorded_at"]] = record["recorded_at"] or ""
+    cells[_AT["recorded_by"]] = _guard(visit.recorded_by or "")
+    return [_guard(visit.id), *patient[1:], *cells]
 
 
 def csv_chunks(selection: Iterable[tuple[Patient, list[Visit]]]) -> Iterator[bytes]:
     """The CSV text piece by piece (a patient's rows at a time): header first, with the BOM."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
     yield buffer.getvalue().encode("utf-8-sig")
     for patient, visits in selection:
         buffer.seek(0)
         buffer.truncate()
         patient_row = patient_cells(patient)
-        writer.writerows([row(patient_row, visit) for visit in visits] or [patient_row])
+        writer.writerows([row(patient_row, visit) for visit in visits] or [patient_row + _NO_VISIT])
         yield buffer.getvalue().encode("utf-8")
 
 
