@@ -55,11 +55,11 @@ from tpi_cli.files import (
     FILE_MODE,
     TEMP_PREFIX,
     TEMP_SUFFIX,
+    SyncedFiles,
     fsync_dir,
     parse_json,
     why,
     write_private_file,
-    write_synced,
 )
 
 if TYPE_CHECKING:
@@ -888,21 +888,23 @@ class Store:
         renames: dict[Path, Path] = {}  # final → staged
         writes: list[tuple[str, str, str]] = []
         try:
-            if patients:
-                staged, final = self._stage(self._main, "patients", patients, "patient.import", writes)
-                renames[final] = staged
-            # staged a patient at a time: VISITS given patient by patient (an import) are never all in memory;
-            # a patient met again is staged again on top of their staged file
-            group: list[Visit] = []
-            for visit in itertools.chain(visits, [None]):
-                if group and (visit is None or visit.patient_id != group[0].patient_id):
-                    path = self._shard(group[0].patient_id)
-                    staged, final = self._stage(path, "visits", group, "visit.import", writes,
-                                                base=renames.get(path))
+            with SyncedFiles() as synced:
+                if patients:
+                    staged, final = self._stage(self._main, "patients", patients, "patient.import", writes, synced)
                     renames[final] = staged
-                    group = []
-                if visit is not None:
-                    group.append(visit)
+                # staged a patient at a time: VISITS given patient by patient (an import) are never all in memory;
+                # a patient met again is staged again on top of their staged file
+                group: list[Visit] = []
+                for visit in itertools.chain(visits, [None]):
+                    if group and (visit is None or visit.patient_id != group[0].patient_id):
+                        path = self._shard(group[0].patient_id)
+                        staged, final = self._stage(path, "visits", group, "visit.import", writes, synced,
+                                                    base=renames.get(path))
+                        renames[final] = staged
+                        group = []
+                    if visit is not None:
+                        group.append(visit)
+                synced.wait()  # every staged file on disk before the journal commits them
             fsync_dir(self._visits_dir)
         except OSError as error:
             raise StoreError(f"cannot write to the store {self.root}: {why(error)}") from None
@@ -913,8 +915,10 @@ class Store:
         self._apply_journal()
 
     def _stage(self, path: Path, table_name: str, records: list[Patient] | list[Visit], action: str,
-               writes: list[tuple[str, str, str]], base: Path | None = None) -> tuple[Path, Path]:
-        """Write PATH's new content, with RECORDS upserted by id into TABLE_NAME, to a staged file.
+               writes: list[tuple[str, str, str]], synced: SyncedFiles,
+               base: Path | None = None) -> tuple[Path, Path]:
+        """Write PATH's new content, with RECORDS upserted by id into TABLE_NAME, to a staged file (fsynced by
+        SYNCED).
 
         Each new record is written as its canonical JSON, the text its audit digest is taken of, so
         it is serialised once; (ACTION, id, digest) of each is added to WRITES. BASE: the file staged
@@ -942,7 +946,7 @@ class Store:
         tables = [f"{json.dumps(name)}:{_json(other)}" for name, other in data.items()]
         tables.append(json.dumps(table_name) + ":{" + ",".join(f'"{key}":{row}' for key, row in rows.items()) + "}")
         staged = _staged_name(path)
-        write_synced(staged, ("{" + ",".join(tables) + "}").encode())
+        synced.write(staged, ("{" + ",".join(tables) + "}").encode())
         return staged, path
 
     def _apply_journal(self) -> None:

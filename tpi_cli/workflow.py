@@ -34,6 +34,7 @@ from tpi_cli.models import (
     Visit,
     VisitInput,
     Voided,
+    constructed,
     format_visit_id,
     problems,
     split_visit_id,
@@ -191,14 +192,14 @@ def build_visit(
     if entered.date < patient.dob:
         raise InputError(f"date: visit date {entered.date.isoformat()} is before {patient.id}'s date of birth "
                          f"{patient.dob.isoformat()}; check the year")
-    fields = {key: getattr(entered, key) for key in ENTERED_VISIT_KEYS if key != "agents"}
     agents = [Agent.from_input(agent) for agent in entered.agents]
     cpt = suggest_cpt(entered.sites, agents, entered.ultrasound)
     # ENTERED is validated and the derived values are computed here, so no second validation.
-    visit = Visit.model_construct(
-        **fields, id=visit_id, agents=agents, weight_kg=patient.weight_kg, cpt=cpt.codes, recorded_at=recorded_at,
-        recorded_by=recorded_by,
-    )
+    visit = constructed(Visit, {
+        **entered.__dict__, "id": visit_id, "agents": agents, "weight_kg": patient.weight_kg, "cpt": cpt.codes,
+        "recorded_at": recorded_at, "recorded_by": recorded_by, "warnings": [], "overrides": [], "amendments": [],
+        "signed": None, "addenda": [], "voided": None, "handout_given": [],
+    })
     assessment = assess(patient, visit, history, settings)
     overrides: list[Override] = []
     if assessment.refusals:
