@@ -472,6 +472,10 @@ class _VisitEntry:
         return _validated_text(VisitInput, self.text or "", f"line {self.line}")
 
 
+# json.dumps(value, ensure_ascii=False) without building an encoder for every line
+_encode_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _json_lines_entries(records: Iterable[tuple[int, Any]], progress: Progress | None = None,
                         ) -> tuple[list[tuple[int, Patient]], list[_VisitEntry]]:
     patients: list[tuple[int, Patient]] = []
@@ -485,13 +489,14 @@ def _json_lines_entries(records: Iterable[tuple[int, Any]], progress: Progress |
             kind = record_kind(record)
         except InputError as error:
             raise InputError(f"line {line}: {error}") from None
-        data = {k: v for k, v in record.items() if k != "type"}
+        data = dict(record)
+        data.pop("type", None)
         if kind == "patient":
             if data.pop("amendments", []):  # an empty list, as `patient show --json` prints it, says nothing
                 raise InputError(f"line {line}: amendments is computed by tpi and cannot be given; remove it")
             patients.append((line, _validated_line(Patient, data, line)))
         elif kind == "visit":
-            text = json.dumps(data, ensure_ascii=False)
+            text = _encode_json(data)
             visits.append(_VisitEntry.of(line, _validated_text(VisitInput, text, f"line {line}"), text=text))
         else:
             raise InputError(
