@@ -1,10 +1,13 @@
 """Backups: one file holding a consistent snapshot of the store, its manifest and audit head.
 
 The file is a gzip-compressed tar (``manifest.json`` first, then the store's files under ``store/``),
-encrypted with a passphrase in the age format (age-encryption.org/v1, scrypt recipient) by pyrage, so
-the standard ``age -d`` opens it too and ``tar -xzf`` unpacks it. ``--no-encrypt`` writes the tar alone.
-The manifest holds the SHA-256 of every file and the audit head, so `verify` can prove the backup is
-whole, and a restored store is verified (chain and every record) before it is reported restored.
+encrypted with a passphrase in the age format (age-encryption.org/v1, scrypt recipient; see agefile.py),
+so the standard ``age -d`` opens it too and ``tar -xzf`` unpacks it. ``--no-encrypt`` writes the tar
+alone. The manifest holds the SHA-256 of every file and the audit head, so `verify` can prove the backup
+is whole, and a restored store is verified (chain and every record) before it is reported restored.
+Every step streams (store file → tar → gzip → age chunks → file, and back), so memory does not grow with
+the store; the one large allocation is scrypt's 128 MiB, made and freed before the archive is read or
+written.
 """
 
 from __future__ import annotations
@@ -12,15 +15,17 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import shutil
 import tarfile
 import tempfile
 import time
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tpi_cli import audit
+from tpi_cli import agefile, audit
 from tpi_cli import store as stores
 from tpi_cli.errors import InputError, StoreError, VerificationError
 from tpi_cli.files import why, write_private_file
@@ -28,8 +33,8 @@ from tpi_cli.store import Store
 
 FORMAT = "tpi-backup"
 VERSION = 1
-AGE_HEADER = b"age-encryption.org/v1\n"
 CHUNK = 1 << 20
+MANIFEST_LIMIT = 64 << 20  # a manifest lists a digest per store file: far below this for any real store
 
 
 @dataclass
@@ -40,20 +45,15 @@ class BackupInfo:
     verification: audit.Verification | None = None
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def create(store: Store, path: Path, passphrase: str | None, *, created_at: str, created_by: str) -> BackupInfo:
-    """Snapshot STORE under its lock and write the backup to PATH (0600), encrypted unless PASSPHRASE is None.
+def create(store: Store, path: Path, encryptor: agefile.Encryptor | None, *, created_at: str,
+           created_by: str) -> BackupInfo:
+    """Snapshot STORE under its lock and write the backup to PATH (0600), encrypted by ENCRYPTOR unless None.
 
     The archive is streamed: each store file is read twice under the lock, once for the manifest's
-    digests and once into the tar (checked against the first read), so a 50,000-visit store is backed
-    up in the memory of its largest compressed file, not of the whole store. An encrypted backup is
-    the one exception: pyrage encrypts with a passphrase from bytes only, so the compressed archive
-    (about a tenth of the store) is held once; the key derivation (scrypt) then holds 128·8·N bytes for
-    the work factor N the age library picks to take about a second (2^17 to 2^20 on the 2-core test machine,
-    depending on its load: 128 MiB to 1 GiB).
+    digests and once into the tar (checked against the first read), and the tar is compressed,
+    encrypted and written as it is made, so a 50,000-visit store is backed up in the memory of one
+    file's compressed piece, not of the whole store. ENCRYPTOR has derived its key already (scrypt's
+    memory is freed by then), so the two never add up and no writer waits for the key derivation.
     """
     if path.is_dir():
         raise InputError(f"FILE: {path} is a folder; give a file name, e.g. tpi-2026-11-25.tpibackup")
@@ -66,22 +66,15 @@ def create(store: Store, path: Path, passphrase: str | None, *, created_at: str,
             "store": store.location, "files": {name: _file_digest(file) for name, file in files.items()},
             "audit_head": {"seq": head.seq, "hash": head.hash} if head else None,
         }
-        archive = _archive(manifest, files)
-        if passphrase is None:
-            write_private_file(path, _hashed(archive, written))
-        else:
-            data = b"".join(archive)
-    if passphrase is not None:  # outside the lock: the key derivation takes a second or more
-        import pyrage
-
-        data = pyrage.passphrase.encrypt(data, passphrase)
-        write_private_file(path, data)
-        written.update(data)
+        pieces = _archive(manifest, files)
+        if encryptor is not None:
+            pieces = encryptor.encrypt(pieces)
+        write_private_file(path, _hashed(pieces, written))
     digest = written.hexdigest()
     store.audit_disclosure("backup.create", str(path.resolve()), digest)
-    stores.note_backup(store, {"at": created_at, "file": str(path.resolve()), "sha256": digest, "encrypted": passphrase
+    stores.note_backup(store, {"at": created_at, "file": str(path.resolve()), "sha256": digest, "encrypted": encryptor
                        is not None, "audit_seq": head.seq if head else 0})
-    return BackupInfo(path, passphrase is not None, manifest)
+    return BackupInfo(path, encryptor is not None, manifest)
 
 
 def _file_digest(path: Path) -> dict[str, Any]:
@@ -120,6 +113,11 @@ class _Hashing:
 
     def read(self, size: int = -1) -> bytes:
         data = self.handle.read(size)
+        self.sha256.update(data)
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        data = self.handle.readline(size)
         self.sha256.update(data)
         return data
 
@@ -166,7 +164,7 @@ def _hashed(pieces: Iterable[bytes], digest: Any) -> Iterator[bytes]:
 def is_encrypted(path: Path) -> bool:
     """Whether the backup at PATH is age-encrypted (and so needs a passphrase to open)."""
     with _opened(path) as handle:
-        return handle.read(len(AGE_HEADER)) == AGE_HEADER
+        return handle.read(len(agefile.INTRO)) == agefile.INTRO
 
 
 def _opened(path: Path):
@@ -180,45 +178,76 @@ def _opened(path: Path):
         raise StoreError(f"cannot read {path}: {error.strerror or error}") from None
 
 
-def read(path: Path, passphrase: str | None) -> tuple[dict[str, Any], dict[str, bytes], str]:
-    """The manifest, the store files and the SHA-256 of the backup at PATH, every file checked against the
-    manifest. VerificationError (exit 1) names what is wrong."""
-    with _opened(path) as handle:
-        raw = handle.read()
-    file_digest = _sha256(raw)
-    if raw.startswith(AGE_HEADER):
-        if passphrase is None:
-            raise InputError(f"passphrase: {path} is encrypted; set TPI_BACKUP_PASSPHRASE or run in a terminal")
-        import pyrage
+def _unpack(path: Path, passphrase: str | None, root: Path, *, durable: bool) -> tuple[dict[str, Any], str]:
+    """Stream the backup at PATH into the empty folder ROOT as a store, every file checked against the manifest.
 
+    Returns the manifest and the SHA-256 of the backup file. VerificationError (exit 1) names what is
+    wrong; the caller removes ROOT then. DURABLE: the files are synced to disk (a restore, not a scratch copy).
+    """
+    digests: dict[str, str] = {}
+    twice: list[str] = []
+    found: dict[str, Any] = {}
+    with _opened(path) as handle:
+        raw = _Hashing(handle)
+        source: Any = raw
         try:
-            raw = pyrage.passphrase.decrypt(raw, passphrase)
-        except pyrage.DecryptError:
-            raise VerificationError(f"cannot decrypt {path}: wrong passphrase, or the file was damaged") from None
-    try:
-        with tarfile.open(fileobj=io.BytesIO(raw), mode="r:gz") as tar:
-            members = {member.name: member for member in tar.getmembers() if member.isfile()}
-            if "manifest.json" not in members:
-                raise VerificationError(f"{path} is not a tpi backup: it holds no manifest.json")
-            manifest = json.loads(tar.extractfile(members.pop("manifest.json")).read())
-            contents = {name.removeprefix("store/"): tar.extractfile(member).read()
-                        for name, member in members.items()}
-    except (tarfile.TarError, EOFError, OSError, ValueError) as error:
-        raise VerificationError(f"{path} is not a readable tpi backup (damaged or cut short: {error})") from None
+            if handle.peek(len(agefile.INTRO)).startswith(agefile.INTRO):
+                if passphrase is None:
+                    raise InputError(f"passphrase: {path} is encrypted; set TPI_BACKUP_PASSPHRASE or run in a terminal")
+                source = agefile.Decryptor(raw, passphrase)
+            with tarfile.open(fileobj=source, mode="r|gz") as tar:
+                stores.restore_files(root, _store_files(tar, found, digests, twice), durable=durable)
+            if isinstance(source, agefile.Decryptor):
+                source.finish()
+            while raw.read(CHUNK):  # the digest names the whole file, past what tar needed
+                pass
+        except agefile.DecryptError as error:
+            raise VerificationError(f"cannot decrypt {path}: {error}") from None
+        except (tarfile.TarError, EOFError, zlib.error, OSError, ValueError) as error:
+            raise VerificationError(f"{path} is not a readable tpi backup (damaged or cut short: {error})") from None
+    manifest = found.get("manifest")
+    if manifest is None:
+        raise VerificationError(f"{path} is not a tpi backup: it holds no manifest.json")
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or not isinstance(manifest.get("files"), dict):
         raise VerificationError(f"{path} is not a tpi backup: its manifest is not a tpi backup manifest")
     if manifest.get("version", 0) > VERSION:
         raise VerificationError(f"{path} was written by a newer tpi (backup version {manifest['version']})")
-    problems = []
+    problems = [f"{name} appears more than once in the backup" for name in sorted(set(twice))]
     for name, expected in sorted(manifest["files"].items()):
-        if name not in contents:
+        if name not in digests:
             problems.append(f"{name} is missing from the backup")
-        elif _sha256(contents[name]) != expected.get("sha256"):
+        elif digests[name] != (expected.get("sha256") if isinstance(expected, dict) else None):
             problems.append(f"{name} differs from its SHA-256 in the manifest")
-    problems += [f"{name} is in the backup but not in its manifest" for name in sorted(set(contents) - set(manifest["files"]))]
+    problems += [f"{name} is in the backup but not in its manifest" for name in sorted(set(digests) - set(manifest["files"]))]
     if problems:
         raise VerificationError(f"backup {path}: " + "; ".join(problems))
-    return manifest, contents, file_digest
+    return manifest, raw.sha256.hexdigest()
+
+
+def _store_files(tar: tarfile.TarFile, found: dict[str, Any], digests: dict[str, str],
+                 twice: list[str]) -> Iterator[tuple[str, Iterator[bytes]]]:
+    """The store files of TAR as they stream past (name, pieces), each piece added to its SHA-256 in DIGESTS
+    when it is written; the manifest goes into FOUND, names seen twice into TWICE."""
+    for member in tar:
+        if not member.isfile():
+            continue
+        if member.name == "manifest.json":
+            if member.size > MANIFEST_LIMIT:
+                raise ValueError(f"its manifest.json is {member.size:,} bytes")
+            found["manifest"] = json.loads(tar.extractfile(member).read())
+            continue
+        name = member.name.removeprefix("store/")
+        if name in digests:
+            twice.append(name)
+            continue
+        digest = hashlib.sha256()
+        yield name, _hashed(_blocks(tar.extractfile(member)), digest)
+        digests[name] = digest.hexdigest()
+
+
+def _blocks(handle: Any) -> Iterator[bytes]:
+    while block := handle.read(CHUNK):
+        yield block
 
 
 def _check_store(store: Store, manifest: dict[str, Any], what: str) -> audit.Verification:
@@ -235,20 +264,48 @@ def _check_store(store: Store, manifest: dict[str, Any], what: str) -> audit.Ver
 def verify(path: Path, passphrase: str | None) -> BackupInfo:
     """Decrypt PATH, check every file's digest, then the audit chain and every record in a scratch copy."""
     encrypted = is_encrypted(path)
-    manifest, contents, _ = read(path, passphrase)
     with tempfile.TemporaryDirectory(prefix="tpi-verify-") as scratch:
-        store = stores.restore_files(Path(scratch) / "store", contents)
-        result = _check_store(store, manifest, f"backup {path}")
+        root = Path(scratch) / "store"
+        manifest, _ = _unpack(path, passphrase, root, durable=False)
+        result = _check_store(Store(root, create=False), manifest, f"backup {path}")
     return BackupInfo(path, encrypted, manifest, result)
 
 
 def restore(path: Path, target: Path, passphrase: str | None) -> BackupInfo:
-    """Write the store in the backup at PATH into the empty or new folder TARGET and verify it there."""
+    """Write the store in the backup at PATH into the empty or new folder TARGET and verify it there.
+
+    The store is unpacked and verified in a hidden folder first (inside TARGET when it exists, else
+    beside it) and only then moved into place, so a backup that fails leaves nothing restored.
+    """
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise InputError(f"--to: {target} is not an empty folder; restore into a new or empty folder")
     encrypted = is_encrypted(path)
-    manifest, contents, file_digest = read(path, passphrase)
-    store = stores.restore_files(target, contents)
-    result = _check_store(store, manifest, f"the store restored into {target}")
-    store.audit_disclosure("backup.restore", str(path.resolve()), file_digest)
+    inside = target.is_dir()
+    try:
+        if not inside:
+            target.parent.mkdir(mode=stores.DIR_MODE, parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".tpi-restore-", dir=target if inside else target.parent))
+    except OSError as error:
+        raise StoreError(f"cannot create the store folder {target}: {why(error)}") from None
+    try:
+        manifest, file_digest = _unpack(path, passphrase, staging, durable=True)
+        result = _check_store(Store(staging, create=False), manifest, f"the store restored into {target}")
+        _move_in(staging, target, inside)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    Store(target, create=False).audit_disclosure("backup.restore", str(path.resolve()), file_digest)
     return BackupInfo(path, encrypted, manifest, result)
+
+
+def _move_in(staging: Path, target: Path, inside: bool) -> None:
+    try:
+        if inside:
+            for entry in staging.iterdir():
+                entry.rename(target / entry.name)
+            staging.rmdir()
+            target.chmod(stores.DIR_MODE)
+        else:
+            staging.rename(target)
+    except OSError as error:
+        raise StoreError(f"cannot move the restored store into {target}: {why(error)}") from None

@@ -1295,8 +1295,12 @@ def snapshot(store: Store) -> Iterator[tuple[dict[str, Path], audit.Head | None]
         yield files, store.audit_head()
 
 
-def restore_files(root: Path, files: dict[str, bytes]) -> Store:
-    """Write FILES (from :func:`snapshot`) as a new store in the empty or new folder ROOT."""
+def restore_files(root: Path, files: Iterable[tuple[str, Iterable[bytes]]], *, durable: bool = True) -> Store:
+    """Write FILES (each a path relative to the store folder and its content in pieces, as a backup holds
+    them) as a new store in the empty or new folder ROOT, one file at a time as they come.
+
+    DURABLE=False for a scratch copy that is checked and thrown away: its files are not synced to disk
+    (two fsyncs per file were most of the time of verifying a 2,000-patient backup)."""
     root = Path(root)
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
         raise InputError(f"--to: {root} is not an empty folder; restore into a new or empty folder")
@@ -1305,7 +1309,7 @@ def restore_files(root: Path, files: dict[str, bytes]) -> Store:
         root.chmod(DIR_MODE)
     except OSError as error:
         raise StoreError(f"cannot create the store folder {root}: {why(error)}") from None
-    for relative, data in files.items():
+    for relative, data in files:
         if ".." in Path(relative).parts or Path(relative).is_absolute():
             raise StoreError(f"the backup names a file outside the store ({relative}); it was not restored")
         target = root / relative
@@ -1313,8 +1317,20 @@ def restore_files(root: Path, files: dict[str, bytes]) -> Store:
             target.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
         except OSError as error:
             raise StoreError(f"cannot create store folder {target.parent}: {why(error)}") from None
-        write_private_file(target, data)
+        if durable:
+            write_private_file(target, data)
+        else:
+            _write_scratch(target, data)
     return Store(root, create=False)
+
+
+def _write_scratch(path: Path, data: Iterable[bytes]) -> None:
+    try:
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), FILE_MODE),
+                  "wb") as handle:
+            handle.writelines(data)
+    except OSError as error:
+        raise StoreError(f"cannot write {path}: {why(error)}") from None
 
 
 def note_backup(store: Store, details: dict[str, Any]) -> None:

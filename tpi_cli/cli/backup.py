@@ -54,7 +54,7 @@ def create(
     \b
     tpi backup create /media/usb/tpi-2026-11-25.tpibackup
     """
-    from tpi_cli import audit, backup
+    from tpi_cli import agefile, audit, backup
 
     store = open_store()
     if store.kind != "tinydb":
@@ -62,7 +62,9 @@ def create(
                          "it into a folder and back that up")
     secret = None if no_encrypt else passphrase(confirm=True)
     with progress.shown("Backing up the store"):
-        made = backup.create(store, file, secret, created_at=audit.now_text(), created_by=store.user())
+        # the key is derived first, while the process holds no archive: scrypt's 128 MiB is freed before it starts
+        encryptor = None if secret is None else agefile.Encryptor(secret)
+        made = backup.create(store, file, encryptor, created_at=audit.now_text(), created_by=store.user())
     files = made.manifest["files"]
     head = made.manifest["audit_head"]
     console.info(f"Wrote {file} ({'encrypted' if made.encrypted else 'NOT encrypted'}): {len(files)} store files, "
