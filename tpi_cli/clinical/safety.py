@@ -85,7 +85,8 @@ def check_anesthetic_dose(patient: Patient, visit: Visit, earlier_today: Sequenc
                           settings: Settings) -> Assessment:
     """The additive local anesthetic load of VISIT and EARLIER_TODAY (the patient's other visits that day)."""
     result = Assessment()
-    if not anesthetic_doses(visit.agents, patient.weight_kg, settings):
+    own = anesthetic_doses(visit.agents, patient.weight_kg, settings)
+    if not own:
         return result
     age = age_on(patient.dob, visit.date)
     weight, assumed = dosing_weight(patient.weight_kg, settings)
@@ -101,7 +102,8 @@ def check_anesthetic_dose(patient: Patient, visit: Visit, earlier_today: Sequenc
             "the labels' absolute caps are for a healthy normal-sized adult)."
         )
     agents = [agent for v in earlier_today for agent in v.agents] + list(visit.agents)
-    doses = anesthetic_doses(agents, patient.weight_kg, settings)
+    # the visit's own doses, computed above, are the day's when it is the only visit that day
+    doses = anesthetic_doses(agents, patient.weight_kg, settings) if earlier_today else own
     total = combined_fraction(doses)
     refuse_at = settings["limits.anesthetic_refuse_pct"] / 100
     warn_at = settings["limits.anesthetic_warn_pct"] / 100
@@ -456,9 +458,13 @@ def _per_region(name: str, rules, visit: Visit, recent: Sequence[Visit], regions
     """Sessions counted per body region (eviCore CMM-202): the interval and the yearly count."""
     interval, per_year = rules["region_interval_days"], rules["sessions_per_region_per_year"]
     found = []
+    if not (interval or per_year):
+        return found
+    muscles = vocab.muscles()
+    # each earlier session's regions once, not once per region of this visit
+    sessions = [(v.date, {muscles[s.muscle].region for s in v.sites}) for v in recent if v.date != visit.date]
     for region in regions:
-        days = {v.date for v in recent if v.date != visit.date
-                and any(vocab.muscles()[s.muscle].region == region for s in v.sites)}
+        days = {day for day, where in sessions if region in where}
         if interval and days:
             last = max(days)
             gap = (visit.date - last).days
