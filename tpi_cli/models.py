@@ -121,10 +121,6 @@ def _not_future(value: dt.date, what: str) -> dt.date:
     return value
 
 
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
 def constructed(cls: type[Any], values: dict[str, Any]) -> Any:
     """CLS from VALUES already validated, holding every field of CLS: the model ``cls.model_construct(**values)``
     makes, without its per-field alias and default look-ups (an import builds 50,000 visits so: 24 -> 9 µs each)."""
@@ -404,8 +400,10 @@ class _VisitFields(Record):
                      "disposition", "conservative_care", "risks_discussed", "anticoagulant", mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
-        value = _strip(value)
-        return None if value == "" else value
+        # one call, not two: it runs for eleven fields of every visit read or imported
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> _VisitFields:
