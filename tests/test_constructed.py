@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tpi_cli.models import Agent, AgentInput, Patient, Visit, VisitInput, constructed
+import pytest
+
+from tpi_cli.models import Agent, AgentInput, Patient, Site, Visit, VisitInput, constructed, side_pairs
 from tpi_cli.settings import Settings
 from tpi_cli.workflow import build_visit
 
@@ -34,3 +36,11 @@ def test_a_built_visit_is_the_visit_validation_makes_of_it():
     assert visit == again and list(visit.__dict__) == list(again.__dict__)
     assert visit.model_dump_json() == again.model_dump_json()
     assert visit.agents[0].dose_mg == 25.0 and visit.needle is None and visit.notes == "kept"
+
+
+@pytest.mark.parametrize("sides", [("bilateral",), ("left",), ("right",), ("left", "bilateral"), ("right", "left")])
+def test_the_side_pairs_of_sites_are_those_of_each_site(sides):
+    """side_pairs spells out Site.side_pairs for speed: the two must never disagree."""
+    muscles = ("upper trapezius", "rhomboid major", "levator scapulae")
+    sites = [Site(muscle=muscle, side=side, points=1) for muscle, side in zip(muscles, sides, strict=False)]
+    assert side_pairs(sites) == {pair for site in sites for pair in site.side_pairs}

@@ -220,7 +220,15 @@ class Site(Record):
 
 def side_pairs(sites: list[Site]) -> set[tuple[str, str]]:
     """Every (muscle, side) injected at SITES; left and right of a muscle are two."""
-    return {pair for site in sites for pair in site.side_pairs}
+    # Site.side_pairs spelled out: the checks ask this of every earlier visit in the year, for each new one
+    pairs = set()
+    for site in sites:
+        if site.side == "bilateral":
+            pairs.add((site.muscle, "left"))
+            pairs.add((site.muscle, "right"))
+        else:
+            pairs.add((site.muscle, site.side))
+    return pairs
 
 
 class Concentration(Record):
