@@ -260,6 +260,19 @@ def test_bad_document_requests(tpi, args, code, message):
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
+def test_the_cycle_collector_is_back_on_after_every_document_built_or_refused(tpi, tmp_path):
+    # documents pause the collector while they build (start-up, issue 14); a command that goes on after
+    # (an export with procedure notes, the demo) must not run with it off
+    import gc
+
+    add_patient(tpi)
+    visit = log(tpi, "P1", "--site", "QL:left")
+    for args in (["handout", "--patient", "P1"], ["report", "--visit", visit["id"]], ["report", "--patient", "P1"],
+                 ["report", "--patient", "P1", "--since", "2030-01-01"], ["handout", "--patient", "NOPE"]):
+        tpi(*args, "-o", str(tmp_path / "x.pdf"))
+        assert gc.isenabled(), args
+
+
 def test_demo_writes_sample_pdfs_beside_its_own_store(tpi, tmp_path, store_path):
     result = tpi("demo", "--out", str(tmp_path / "demo"))
     assert result.exit_code == 0, result.stderr
