@@ -18,6 +18,8 @@ from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, Table, TableStyle
 
+from tpi_cli.clinical.safety import age_on
+from tpi_cli.models import Patient, Visit
 from tpi_cli.pdf import fonts
 
 FONT = fonts.BASE
@@ -274,3 +276,18 @@ def render(story: list, page: Page, styles: Styles, *, title: str, author: str, 
 
 def long_date(day: dt.date) -> str:
     return f"{day:%b} {day.day}, {day.year}"
+
+
+# --- what the procedure note and the progress review share (here, so a review never imports the note) ---
+
+WIDTH = 7.0 * inch
+
+
+def patient_line(patient: Patient, day: dt.date, label: str = "Visit") -> str:
+    return (f"<b>{text(patient.name)}</b> · ID {text(patient.id)} · born {long_date(patient.dob)} "
+            f"(age {age_on(patient.dob, day)}) · {label} {long_date(day)}")
+
+
+def weight_on(visit: Visit, patient: Patient) -> float | None:
+    """The weight the visit was logged with (records from before tpi kept it: today's weight)."""
+    return visit.weight_kg if visit.weight_kg is not None else patient.weight_kg

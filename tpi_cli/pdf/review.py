@@ -36,16 +36,18 @@ from tpi_cli.pdf.common import (
     MUTED,
     RULE,
     WARN,
+    WIDTH,
     Clinic,
     Page,
     grid,
     long_date,
     make_styles,
     paragraph,
+    patient_line,
     render,
     text,
+    weight_on,
 )
-from tpi_cli.pdf.summary import WIDTH, patient_line, weight_on
 from tpi_cli.settings import Settings
 
 SUBSTANTIAL_PCT = 50.0  # IMMPACT-2008 "substantial"; RESPONDER_PCT (30) is "moderate"

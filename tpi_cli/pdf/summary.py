@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from reportlab.lib.units import inch
 from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
@@ -16,25 +14,22 @@ from tpi_cli.clinical.safety import payer_profile
 from tpi_cli.models import Patient, Visit
 from tpi_cli.parsing import format_concentration, format_number
 from tpi_cli.pdf.bodymap import body_map
-from tpi_cli.pdf.common import Clinic, Page, Styles, grid, long_date, make_styles, paragraph, render, text
+from tpi_cli.pdf.common import (
+    WIDTH,
+    Clinic,
+    Page,
+    Styles,
+    grid,
+    long_date,
+    make_styles,
+    paragraph,
+    patient_line,
+    render,
+    text,
+    weight_on,
+)
 from tpi_cli.settings import Settings
 from tpi_cli.vocab.codes import ICD10_DESCRIPTIONS
-
-WIDTH = 7.0 * inch
-
-
-def age_on(born: dt.date, day: dt.date) -> int:
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
-
-def patient_line(patient: Patient, day: dt.date, label: str = "Visit") -> str:
-    return (f"<b>{text(patient.name)}</b> · ID {text(patient.id)} · born {long_date(patient.dob)} "
-            f"(age {age_on(patient.dob, day)}) · {label} {long_date(day)}")
-
-
-def weight_on(visit: Visit, patient: Patient) -> float | None:
-    """The weight the visit was logged with (records from before tpi kept it: today's weight)."""
-    return visit.weight_kg if visit.weight_kg is not None else patient.weight_kg
 
 
 def _weight_text(visit: Visit, patient: Patient) -> str:
