@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tpi_cli.schemas import render, schemas
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,3 +73,24 @@ def test_a_command_builds_only_itself():
     assert not app.registered_groups
     assert {info.name for info in build_app("visit").registered_groups} == {"visit"}
     assert {info.name for info in build_app(None).registered_commands} >= {"log-visit", "visits", "handout"}
+
+
+
+@pytest.mark.parametrize(("command", "not_loaded"), [
+    ("handout", {"tpi_cli.workflow"}),
+    ("report", {"tpi_cli.workflow", "tpi_cli.pdf.summary", "tpi_cli.pdf.bodymap", "tpi_cli.parsing"}),
+])
+def test_pdf_commands_load_only_what_their_document_needs(tpi, store_path, tmp_path, command, not_loaded):
+    # start-up of the PDF commands (issue 14): a handout does not load the logging and import workflow,
+    # a progress review does not load the procedure note (body map, coding, parsing)
+    assert tpi("patient", "add", "--id", "P1", "--name", "A B", "--dob", "1970-01-01").exit_code == 0
+    assert tpi("log-visit", "-p", "P1", "-s", "UT:left:2", "-a", "lidocaine 1% 3 mL", "--pain", "7/2",
+               "--consent", "verbal").exit_code == 0
+    code = ("import sys\nfrom tpi_cli.cli import main\n"
+            f"sys.argv = ['tpi', {command!r}, '--patient', 'P1', '-o', {str(tmp_path / 'x.pdf')!r}]\n"
+            "try:\n    main()\nexcept SystemExit as end:\n    assert not end.code, end.code\n"
+            f"loaded = sorted(set({sorted(not_loaded)!r}) & set(sys.modules))\n"
+            "assert not loaded, loaded\n")
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "TPI_STORE": str(store_path)},
+                   capture_output=True)
+    assert (tmp_path / "x.pdf").exists()

@@ -19,6 +19,11 @@ DATE_FORMATS = "YYYY-MM-DD, today, yesterday, or a time ago like 10d, 6w, 3m"
 FOLLOW_UP_FORMATS = "YYYY-MM-DD, or a time after the visit like 10d, 6w, 3m"
 
 
+def now() -> dt.datetime:
+    """The time a record is made: UTC, to the second."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
 def iso_date(text: str) -> dt.date | None:
     """TEXT as a calendar date written YYYY-MM-DD, else None (no week dates, no 20260105)."""
     text = text.strip()

@@ -6,19 +6,15 @@ The PDF modules (reportlab) are imported inside these functions only.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import gc
-from collections.abc import Callable, Iterator
-from typing import NamedTuple, ParamSpec, TypeVar
+from collections.abc import Iterator
+from typing import NamedTuple
 
+from tpi_cli.collector import paused
 from tpi_cli.errors import InputError
 from tpi_cli.lookup import require_patient, require_visit
 from tpi_cli.models import Patient, Visit
 from tpi_cli.settings import Settings
 from tpi_cli.store import Progress, Store
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 class Document(NamedTuple):
@@ -33,26 +29,18 @@ def record_disclosure(store: Store, kind: str, file_name: str, data_digest: str)
     store.audit_disclosure(kind, file_name, data_digest)
 
 
-def _collector_paused(build: Callable[P, R]) -> Callable[P, R]:
-    """BUILD with Python's cycle collector paused; reference counting frees memory as usual meanwhile.
+def record_handout_given(store: Store, visit_id: str, lang: str, large_print: bool,
+                         user: str | None = None) -> Visit:
+    """Note on the visit that its aftercare handout was printed (the procedure note shows it)."""
+    from tpi_cli.dates import now
+    from tpi_cli.models import HandoutGiven
 
-    Building a PDF makes tens of thousands of objects that outlive the build (reportlab's modules, the fonts)
-    and few cycles: the collector's passes over them freed next to nothing, yet took about 45 ms of the
-    400 ms of `tpi report` (one full pass fell into the font loading alone). Cycles made meanwhile are
-    collected once it resumes.
-    """
-
-    @functools.wraps(build)
-    def paused(*args: P.args, **kwargs: P.kwargs) -> R:
-        if not gc.isenabled():  # already paused by an enclosing build
-            return build(*args, **kwargs)
-        gc.disable()
-        try:
-            return build(*args, **kwargs)
-        finally:
-            gc.enable()
-
-    return paused
+    with store.transaction():
+        visit = require_visit(store, visit_id)
+        given = HandoutGiven(at=now(), by=user or store.user(), lang=lang, large_print=large_print)
+        updated = visit.model_copy(update={"handout_given": [*visit.handout_given, given]})
+        store.replace_visit(updated, action="visit.handout")
+    return updated
 
 
 def _clinic(settings: Settings):
@@ -78,7 +66,12 @@ def _visit_for(store: Store, visit_id: str | None, patient_id: str | None) -> tu
     return patient, visits[0]
 
 
-@_collector_paused
+# A document is built with the cycle collector paused (collector.paused): building a PDF makes tens of
+# thousands of objects that outlive the build (reportlab's modules, the fonts) and few cycles, and the
+# collector's passes over them freed next to nothing yet took ~45 ms of the ~400 ms of `tpi report`.
+
+
+@paused()
 def handout(store: Store, *, visit_id: str | None = None, patient_id: str | None = None, lang: str = "en",
             large_print: bool = False) -> Document:
     from tpi_cli.pdf.handout import build_handout
@@ -94,7 +87,7 @@ def handout(store: Store, *, visit_id: str | None = None, patient_id: str | None
     return Document(data, f"{patient.id}-{visit.date.isoformat()}-{kind}.pdf", visit.id, f"pdf.{kind}")
 
 
-@_collector_paused
+@paused()
 def visit_summary(store: Store, visit_id: str) -> Document:
     from tpi_cli.pdf.summary import build_visit_summary
 
@@ -106,7 +99,7 @@ def visit_summary(store: Store, visit_id: str) -> Document:
     return Document(data, f"{patient.id}-{visit.date.isoformat()}-summary.pdf", kind="pdf.summary")
 
 
-@_collector_paused
+@paused()
 def progress_review(store: Store, patient_id: str, since: dt.date | None = None,
                     until: dt.date | None = None) -> Document:
     from tpi_cli.pdf.review import build_progress_review
@@ -155,8 +148,8 @@ def fhir_export(store: Store, patient_id: str | None = None, since: dt.date | No
                 with_documents: bool = False, progress: Progress | None = None) -> Iterator[bytes]:
     """One FHIR R4 Bundle (a transaction, or a collection) of the selected patients and visits, validated,
     as JSON pieces. Settings are checked before the first piece: bad input never leaves half a file."""
+    from tpi_cli.dates import now
     from tpi_cli.exports import fhir
-    from tpi_cli.workflow import now
 
     clinic = fhir.clinic_from_settings(Settings(store.settings()), store.namespace())
     if clinic.mrn_system is None:

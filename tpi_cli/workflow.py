@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import gc
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -21,6 +20,8 @@ from pydantic import ValidationError
 from tpi_cli.clinical.coding import suggest_cpt
 from tpi_cli.clinical.necessity import findings_warning
 from tpi_cli.clinical.safety import YEAR, assess, payer_profile
+from tpi_cli.collector import paused
+from tpi_cli.dates import now
 from tpi_cli.errors import InputError, RefusedError
 from tpi_cli.files import read_text_file, read_text_lines
 from tpi_cli.lookup import require_patient, require_visit
@@ -28,7 +29,6 @@ from tpi_cli.models import (
     Addendum,
     Agent,
     Amendment,
-    HandoutGiven,
     Override,
     Patient,
     Signature,
@@ -46,10 +46,6 @@ from tpi_cli.store import Progress, Store
 
 # The keys of a stored visit that a person entered (the rest tpi derives).
 ENTERED_VISIT_KEYS = tuple(k for k in VisitInput.model_fields if k != "override_reason")
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def validated(model: type, data: dict[str, Any], what: str, *, strict: bool = True):
@@ -300,17 +296,6 @@ def add_addendum(store: Store, visit_id: str, text: str, user: str | None = None
     return updated
 
 
-def record_handout_given(store: Store, visit_id: str, lang: str, large_print: bool,
-                         user: str | None = None) -> Visit:
-    """Note on the visit that its aftercare handout was printed (the procedure note shows it)."""
-    with store.transaction():
-        visit = require_visit(store, visit_id)
-        given = HandoutGiven(at=now(), by=user or store.user(), lang=lang, large_print=large_print)
-        updated = visit.model_copy(update={"handout_given": [*visit.handout_given, given]})
-        store.replace_visit(updated, action="visit.handout")
-    return updated
-
-
 def void_visit(store: Store, visit_id: str, reason: str, user: str | None = None) -> Visit:
     """Mark a visit entered in error: it stays in the store, its audit and `visit show`, and nowhere else."""
     if not reason.strip():
@@ -399,20 +384,13 @@ def record_kind(record: dict[str, Any]) -> str | None:
     return None
 
 
-@contextlib.contextmanager
-def bulk_work() -> Iterator[None]:
+def bulk_work() -> contextlib.AbstractContextManager[None]:
     """Pause the cyclic garbage collector for bulk record work.
 
     A clinic's history is hundreds of thousands of long-lived objects and no reference cycles: the
     collector would rescan them all again and again (45% of a 50,000-visit import, measured).
     """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
+    return paused()
 
 
 def read_json_lines(path: Path) -> Iterator[tuple[int, str]]:

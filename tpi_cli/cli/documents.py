@@ -59,10 +59,9 @@ def handout(
     tpi handout --patient P001 --lang es --large-print
     """
     from tpi_cli.documents import handout as make
+    from tpi_cli.documents import record_handout_given
 
     store = open_store()
-    from tpi_cli.workflow import record_handout_given
-
     document = make(store, visit_id=visit, patient_id=patient, lang=lang, large_print=large_print)
     _written(store, document, output)
     # written, then recorded: the procedure note says a handout was given only once one exists
