@@ -9,7 +9,6 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from tpi_cli.collector import paused
 from tpi_cli.errors import InputError
 from tpi_cli.lookup import require_patient, require_visit
 from tpi_cli.models import Patient, Visit
@@ -66,12 +65,6 @@ def _visit_for(store: Store, visit_id: str | None, patient_id: str | None) -> tu
     return patient, visits[0]
 
 
-# A document is built with the cycle collector paused (collector.paused): building a PDF makes tens of
-# thousands of objects that outlive the build (reportlab's modules, the fonts) and few cycles, and the
-# collector's passes over them freed next to nothing yet took ~45 ms of the ~400 ms of `tpi report`.
-
-
-@paused()
 def handout(store: Store, *, visit_id: str | None = None, patient_id: str | None = None, lang: str = "en",
             large_print: bool = False) -> Document:
     from tpi_cli.pdf.handout import build_handout
@@ -87,7 +80,6 @@ def handout(store: Store, *, visit_id: str | None = None, patient_id: str | None
     return Document(data, f"{patient.id}-{visit.date.isoformat()}-{kind}.pdf", visit.id, f"pdf.{kind}")
 
 
-@paused()
 def visit_summary(store: Store, visit_id: str) -> Document:
     from tpi_cli.pdf.summary import build_visit_summary
 
@@ -99,7 +91,6 @@ def visit_summary(store: Store, visit_id: str) -> Document:
     return Document(data, f"{patient.id}-{visit.date.isoformat()}-summary.pdf", kind="pdf.summary")
 
 
-@paused()
 def progress_review(store: Store, patient_id: str, since: dt.date | None = None,
                     until: dt.date | None = None) -> Document:
     from tpi_cli.pdf.review import build_progress_review
