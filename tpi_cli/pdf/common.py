@@ -121,6 +121,7 @@ def grid(rows: Sequence[Sequence[object]], widths: Sequence[float], styles: Styl
     script becomes a paragraph so it can switch to that script's face.
     """
     from reportlab.lib.utils import simpleSplit
+    from reportlab.pdfbase.pdfmetrics import stringWidth
 
     def cell(value: object, style: ParagraphStyle, width: float) -> object:
         if isinstance(value, Paragraph):
@@ -129,7 +130,12 @@ def grid(rows: Sequence[Sequence[object]], widths: Sequence[float], styles: Styl
         if fonts.needs_script_font(raw):
             return paragraph(text(raw), style)
         # plain text, wrapped here: tables re-measure paragraph cells each time they split across pages
-        return "\n".join(simpleSplit(raw, style.fontName, style.fontSize, width - 2 * padding - 1)) or raw
+        room = width - 2 * padding - 1
+        # most cells fit on one line as given: what simpleSplit returns for them, without measuring each
+        # word (a third of a 100-visit review's table work); near the edge, simpleSplit's own sum decides
+        if stringWidth(raw, style.fontName, style.fontSize) < room - 0.01 and raw == " ".join(raw.split()):
+            return raw
+        return "\n".join(simpleSplit(raw, style.fontName, style.fontSize, room)) or raw
 
     cells = [[cell(value, styles.cell_bold if header and i == 0 else styles.cell, widths[j])
               for j, value in enumerate(row)] for i, row in enumerate(rows)]
