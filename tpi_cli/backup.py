@@ -13,7 +13,6 @@ written.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import shutil
 import tarfile
@@ -89,22 +88,6 @@ def _file_digest(path: Path) -> dict[str, Any]:
     return {"sha256": digest.hexdigest(), "size": size}
 
 
-class _Pending:
-    """A write-only file object that keeps what is written until it is taken (tarfile writes, we stream on)."""
-
-    def __init__(self) -> None:
-        self._parts: list[bytes] = []
-
-    def write(self, data: bytes) -> int:
-        self._parts.append(bytes(data))
-        return len(data)
-
-    def take(self) -> bytes:
-        data = b"".join(self._parts)
-        self._parts.clear()
-        return data
-
-
 class _Hashing:
     """Reads from HANDLE, keeping the SHA-256 of what was read."""
 
@@ -123,36 +106,54 @@ class _Hashing:
 
 
 def _archive(manifest: dict[str, Any], files: dict[str, Path]) -> Iterator[bytes]:
-    """The gzip-compressed tar of MANIFEST and FILES, in pieces as it is made, each file read from disk in turn."""
-    pending = _Pending()
-    mtime = int(time.time())
-    with tarfile.open(fileobj=pending, mode="w:gz", compresslevel=6) as tar:
-        data = json.dumps(manifest, indent=1, sort_keys=True).encode()
-        tar.addfile(_member("manifest.json", len(data), mtime), io.BytesIO(data))
-        yield pending.take()
-        for name, path in files.items():
-            expected = manifest["files"][name]
-            changed = StoreError(f"store file {path} changed while it was being backed up (edited outside tpi?); "
-                                 "no backup was written — try again")
-            try:
-                with path.open("rb") as handle:
-                    reader = _Hashing(handle)
-                    tar.addfile(_member(f"store/{name}", expected["size"], mtime), reader)
-                    grew = bool(handle.read(1))
-            except OSError as error:
-                if error.errno is None:  # tarfile's "unexpected end of data": the file shrank since it was hashed
-                    raise changed from None
-                raise StoreError(f"cannot read store file {path}: {why(error)}") from None
-            if grew or reader.sha256.hexdigest() != expected["sha256"]:
-                raise changed
-            yield pending.take()
-    yield pending.take()
+    """The gzip-compressed tar of MANIFEST and FILES, in pieces as it is made, each file read from disk a
+    block at a time: tarfile would hand over a member's compressed data only once the whole member is
+    in, and the audit log alone grows with every event, so the members are framed here (tarfile's own
+    headers, zlib's gzip) and no piece is larger than one compressed block."""
+    gzip = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    mtime, written = int(time.time()), 0
+
+    def tar(data: bytes) -> bytes:
+        nonlocal written
+        written += len(data)
+        return gzip.compress(data)
+
+    data = json.dumps(manifest, indent=1, sort_keys=True).encode()
+    yield tar(_member("manifest.json", len(data), mtime) + data + _padding(len(data)))
+    for name, path in files.items():
+        expected = manifest["files"][name]
+        changed = StoreError(f"store file {path} changed while it was being backed up (edited outside tpi?); "
+                             "no backup was written — try again")
+        digest, left = hashlib.sha256(), expected["size"]
+        yield tar(_member(f"store/{name}", left, mtime))
+        try:
+            with path.open("rb") as handle:
+                while left:
+                    block = handle.read(min(CHUNK, left))
+                    if not block:  # the file shrank since it was hashed
+                        raise changed
+                    digest.update(block)
+                    left -= len(block)
+                    yield tar(block)
+                grew = bool(handle.read(1))
+        except OSError as error:
+            raise StoreError(f"cannot read store file {path}: {why(error)}") from None
+        if grew or digest.hexdigest() != expected["sha256"]:
+            raise changed
+        yield tar(_padding(expected["size"]))
+    yield tar(bytes(2 * tarfile.BLOCKSIZE))  # the end-of-archive marker
+    yield tar(_padding(written, tarfile.RECORDSIZE)) + gzip.flush()
 
 
-def _member(name: str, size: int, mtime: int) -> tarfile.TarInfo:
+def _padding(size: int, unit: int = tarfile.BLOCKSIZE) -> bytes:
+    return bytes(-size % unit)
+
+
+def _member(name: str, size: int, mtime: int) -> bytes:
+    """The tar header of a regular file NAME of SIZE bytes, 0600, as tarfile writes it."""
     info = tarfile.TarInfo(name)
     info.size, info.mode, info.mtime = size, 0o600, mtime
-    return info
+    return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
 
 
 def _hashed(pieces: Iterable[bytes], digest: Any) -> Iterator[bytes]:
