@@ -207,6 +207,25 @@ def test_a_work_factor_over_22_or_malformed_is_refused_before_any_key_derivation
         opened(FILE.replace(b" 17\n", b" " + work_factor + b"\n", 1))
 
 
+def test_a_work_factor_the_machine_has_no_memory_for_cannot_decrypt_in_one_line(tmp_path):
+    import resource
+    import subprocess
+    import sys
+
+    file = tmp_path / "big.age"
+    file.write_bytes(FILE.replace(b" 17\n", b" 22\n", 1))  # within age's limit: 4 GiB
+
+    def little_memory():
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    done = subprocess.run([sys.executable, "-m", "tpi_cli", "backup", "verify", str(file)], check=False,
+                          capture_output=True, text=True, preexec_fn=little_memory,
+                          env={**os.environ, "TPI_BACKUP_PASSPHRASE": PASSPHRASE})
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip() == (f"error: cannot decrypt {file}: its scrypt work factor 2^22 needs 4096 MiB of "
+                                   "memory, more than this machine gave")
+
+
 def test_the_wrong_passphrase_is_named():
     with pytest.raises(agefile.DecryptError, match="wrong passphrase"):
         opened(FILE, "correct horse battery stapler")

@@ -141,7 +141,12 @@ class Decryptor:
         from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
         try:
-            file_key = ChaCha20Poly1305(_scrypt(passphrase, salt, work_factor)).decrypt(bytes(12), wrapped, None)
+            key = _scrypt(passphrase, salt, work_factor)
+        except MemoryError:
+            raise DecryptError(f"its scrypt work factor 2^{work_factor} needs {2 ** (work_factor + 10 - 20)} MiB of "
+                               "memory, more than this machine gave") from None
+        try:
+            file_key = ChaCha20Poly1305(key).decrypt(bytes(12), wrapped, None)
         except InvalidTag:
             raise DecryptError("wrong passphrase, or the file was damaged") from None
         try:
