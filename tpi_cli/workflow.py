@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -48,6 +49,47 @@ from tpi_cli.store import Progress, Store
 ENTERED_VISIT_KEYS = tuple(k for k in VisitInput.model_fields if k != "override_reason")
 
 
+# Characters that never print: C0 controls but tab and line breaks, DEL and C1 controls. Stored, they would
+# make the record differ from every document that shows it (a PDF draws them as nothing, or a space).
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Half of a UTF-16 pair: a JSON "\ud800" escape, or how Python carries a command-line byte that is not UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _text_problem(text: str) -> str | None:
+    if found := _SURROGATE.search(text):
+        code = ord(found.group())
+        if 0xDC80 <= code <= 0xDCFF:
+            return (f"holds the byte 0x{code - 0xDC00:02X}, which is not UTF-8 text; set the terminal (or file) to "
+                    "UTF-8 and type it again")
+        return f"holds \\u{code:04x}, half of a UTF-16 pair and not a character; remove it"
+    if found := _UNPRINTABLE.search(text):
+        return f"holds the control character U+{ord(found.group()):04X}, which does not print; remove it"
+    return None
+
+
+def unprintable(value: Any, where: str = "") -> str | None:
+    """The first text in VALUE (JSON-shaped input) that cannot be stored as typed, as "field: why", or None.
+
+    pydantic would take such text silently (a control character) or fail with a message about raw data that
+    names no field (a byte that is not UTF-8), so input is looked at before it is validated.
+    """
+    if isinstance(value, str):
+        problem = _text_problem(value)
+        return f"{where or 'text'}: {problem}" if problem else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and (problem := _text_problem(key)):
+                return f"a key of {where or 'the record'} {problem}"
+            if found := unprintable(item, f"{where}.{key}" if where else str(key)):
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if found := unprintable(item, f"{where}.{index}" if where else str(index)):
+                return found
+    return None
+
+
 def validated(model: type, data: dict[str, Any], what: str, *, strict: bool = True):
     """MODEL validated from DATA (JSON-shaped), or InputError with one line per problem.
 
@@ -55,6 +97,8 @@ def validated(model: type, data: dict[str, Any], what: str, *, strict: bool = Tr
     text, converts them.
     """
     try:
+        if problem := unprintable(data):
+            raise InputError(f"{what}: {problem}")
         return validate_input(model, data) if strict else model.model_validate(data)
     except ValidationError as error:
         raise InputError(f"{what}: " + "; ".join(problems(error))) from None
@@ -72,10 +116,31 @@ def _validated_text(model: type, text: str, what: str):
         raise InputError(f"{what}: nested too deeply to be a tpi record") from None
 
 
+class _RepeatedKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict; a key given twice is refused (json.loads and pydantic keep the last)."""
+    record = dict(pairs)
+    if len(record) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _RepeatedKey(key)
+            seen.add(key)
+    return record
+
+
 def parse_json(text: str, what: str) -> Any:
-    """The JSON value of TEXT, or InputError naming WHAT (a line or a file) and where the JSON breaks."""
+    """The JSON value of TEXT, or InputError naming WHAT (a line or a file) and where the JSON breaks.
+
+    A key given twice in one object is refused: which of two pain scores was meant is not for tpi to guess.
+    """
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except _RepeatedKey as error:
+        raise InputError(f"{what}: \"{error.args[0]}\" is given twice in one record; keep the one you mean") from None
     except json.JSONDecodeError as error:
         raise InputError(f"{what}: not valid JSON ({error.msg} at line {error.lineno} column {error.colno})") from None
     except RecursionError:
@@ -444,9 +509,10 @@ def _visit_from_line(text: str) -> VisitInput | None:
     a tenth of an import), or None when the line is anything else: that line is read the full way, which takes
     a patient, or names the problem exactly as it always has. A line taken here is one the full way takes whole,
     as the same visit (tests/test_import_lines.py holds the two to each other on hostile lines)."""
-    if '"patient_id"' not in text:
-        return None
+    if '"patient_id"' not in text or "\\u" in text or _UNPRINTABLE.search(text):
+        return None  # escapes and unprintable text are looked at the full way (see `unprintable`)
     try:
+        json.loads(text, object_pairs_hook=_unique_keys)  # pydantic keeps the last of a key given twice
         return _visit_line().model_validate_json(text, strict=True)
     except Exception:  # noqa: BLE001 - whatever it is, the full reading meets it again and reports it
         return None
@@ -505,6 +571,8 @@ def _json_lines_entries(records: Iterable[tuple[int, Any]], progress: Progress |
                 raise InputError(f"line {line}: amendments is computed by tpi and cannot be given; remove it")
             patients.append((line, _validated_line(Patient, data, line)))
         elif kind == "visit":
+            if problem := unprintable(data):
+                raise InputError(f"line {line}: {problem}")
             text = _encode_json(data)
             visits.append(_VisitEntry.of(line, _validated_text(VisitInput, text, f"line {line}"), text=text))
         else:
