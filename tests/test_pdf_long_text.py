@@ -45,3 +45,20 @@ def test_long_notes_and_many_complications_flow_onto_more_pages(tpi, tmp_path, n
             assert (note[:-4] + " end").replace(" ", "") in squeezed  # the note as amended
             assert note.replace(" ", "") in squeezed  # and as first logged, in the amendment
             assert all(f"complication {i} described at length" in text for i in range(30))
+
+
+def test_a_review_of_years_of_weekly_visits_lists_every_function_score_across_pages(tpi, tmp_path):
+    """320 visits with a score each: one table cell for them all grew taller than a page (a LayoutError)."""
+    from tpi_cli.synthetic import clinic_records
+
+    history = tmp_path / "history.jsonl"
+    records = clinic_records(1, 320, seed=5)
+    history.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    assert tpi("import", str(history)).exit_code == 0
+    result = tpi("report", "--patient", "P00001", "-o", str(tmp_path / "review.pdf"))
+    assert result.exit_code == 0, result.stderr
+    scored = [r for r in records if r.get("functional_scores")]
+    text = all_text(tmp_path / "review.pdf")
+    assert len(scored) > 200 and text.count(" (cont.)") >= len(scored) // 24 - 1
+    last = max(scored, key=lambda r: r["date"])
+    assert f"{last['functional_scores'][0]['score']:g}" in text

@@ -95,6 +95,9 @@ def pain_chart(visits: list[Visit], width: float = WIDTH, height: float = 2.1 * 
     return drawing
 
 
+SCORES_PER_ROW = 24
+
+
 def _function_trend(visits: list[Visit]) -> dict[str, list[tuple[dt.date, float]]]:
     trend: dict[str, list[tuple[dt.date, float]]] = {}
     for visit in visits:
@@ -280,8 +283,13 @@ def build_progress_review(patient: Patient, visits: list[Visit], every: list[Vis
             bounds = FUNCTION_SCALES.get(scale)
             change = points[-1][1] - points[0][1]
             direction = function_change(scale, points[0][1], points[-1][1]).verdict if len(points) > 1 else "—"
-            rows.append([scale, f"{bounds[0]:g}-{bounds[1]:g}" if bounds else "—",
-                         ", ".join(f"{_short_date(d)}: {s:g}" for d, s in points), f"{change:+g}", direction])
+            scores = [f"{_short_date(d)}: {s:g}" for d, s in points]
+            # a row per SCORES_PER_ROW scores: a table row cannot break across pages, and a patient seen
+            # every week for years has more scores than one page holds
+            for start in range(0, len(scores), SCORES_PER_ROW):
+                shown = ", ".join(scores[start:start + SCORES_PER_ROW])
+                rows.append([scale, f"{bounds[0]:g}-{bounds[1]:g}" if bounds else "—", shown, f"{change:+g}",
+                             direction] if start == 0 else [f"{scale} (cont.)", "", shown, "", ""])
         story.append(grid(rows, [0.6 * inch, 0.6 * inch, 4.1 * inch, 0.7 * inch, 1.0 * inch], styles))
     else:
         story.append(paragraph("No functional scores recorded.", styles.body))
