@@ -30,8 +30,13 @@ EVENT_KEYS = ("seq", "at", "by", "action", "record", "digest", "prev", "hash")
 RECORD_KINDS = {"patient": "patient", "visit": "visit", "config": "setting", "protocol": "protocol"}
 
 
+# json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) builds this encoder on every call:
+# an import encodes four texts a visit (the record, the event's hash, its pending line, its trail line)
+_canonical_text = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+
+
 def canonical(data: Any) -> bytes:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    return _canonical_text(data).encode()
 
 
 def digest(record: Any) -> str:

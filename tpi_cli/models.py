@@ -121,6 +121,12 @@ def _not_future(value: dt.date, what: str) -> dt.date:
     return value
 
 
+def empty_list() -> Any:
+    """A list field's default of []: a fresh list, not a deep copy of a shared one, which pydantic makes of an
+    `= []` default on every validation (two per visit read or imported); the schema still says the default."""
+    return Field(default_factory=list, json_schema_extra={"default": []})
+
+
 def constructed(cls: type[Any], values: dict[str, Any]) -> Any:
     """CLS from VALUES already validated, holding every field of CLS: the model ``cls.model_construct(**values)``
     makes, without its per-field alias and default look-ups (an import builds 50,000 visits so: 24 -> 9 µs each)."""
@@ -160,18 +166,18 @@ class Patient(Record):
     dob: dt.date
     sex: Sex = "unknown"
     weight_kg: Annotated[float, Field(gt=0, le=400)] | None = None
-    allergies: Annotated[list[Allergy], Field(max_length=MAX_ALLERGIES)] = []
+    allergies: Annotated[list[Allergy], Field(max_length=MAX_ALLERGIES)] = empty_list()
     anticoagulated: bool = False
     diabetic: bool = False
     pregnant: bool = False
     payer: Payer | None = None
     # For systems that need a name's parts (US Core Patient); `name` stays the printed form, never derived.
     family: Annotated[str, Field(min_length=1, max_length=100)] | None = None
-    given: Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=5)] = []
+    given: Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=5)] = empty_list()
     # The EHR's medical record number, matched on `tpi import fhir`; its system is the fhir.mrn_system setting.
     mrn: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     # every `patient update` keeps what it replaced; computed by tpi, never read from input
-    amendments: list[Amendment] = []
+    amendments: list[Amendment] = empty_list()
 
     @field_validator("dob")
     @classmethod
@@ -353,15 +359,15 @@ class _VisitFields(Record):
     sites: Annotated[list[Site], Field(min_length=1, max_length=40)]
     pain_before: PainScore
     pain_after: PainScore
-    diagnoses: Annotated[list[str], Field(max_length=MAX_DIAGNOSES)] = []
+    diagnoses: Annotated[list[str], Field(max_length=MAX_DIAGNOSES)] = empty_list()
     ultrasound: bool = False
     needle: Annotated[str, Field(max_length=200)] | None = None
     twitch: bool | None = None
-    complications: Annotated[list[Complication], Field(max_length=MAX_COMPLICATIONS)] = []
+    complications: Annotated[list[Complication], Field(max_length=MAX_COMPLICATIONS)] = empty_list()
     notes: Annotated[str, Field(max_length=MAX_NOTES)] | None = None
     follow_up: dt.date | None = None
     prior_relief: PriorRelief | None = None
-    functional_scores: Annotated[list[FunctionalScore], Field(max_length=MAX_FUNCTIONAL_SCORES)] = []
+    functional_scores: Annotated[list[FunctionalScore], Field(max_length=MAX_FUNCTIONAL_SCORES)] = empty_list()
     home_exercise: bool | None = None
     consent: Consent | None = None
     # --- procedure-note fields (clinical-reference.md §1): stored as given, null when not given ---
@@ -373,7 +379,7 @@ class _VisitFields(Record):
     tolerance: ShortText | None = None  # how the patient tolerated it
     observation: ShortText | None = None  # post-procedure check, e.g. "20 min, breath sounds equal"
     disposition: ShortText | None = None  # e.g. "home, ambulatory, with a driver"
-    findings: Annotated[list[Finding], Field(max_length=len(FINDINGS))] = []  # trigger-point exam (LCD: >= 2)
+    findings: Annotated[list[Finding], Field(max_length=len(FINDINGS))] = empty_list()  # trigger-point exam (LCD: >= 2)
     conservative_care: Annotated[str, Field(min_length=1, max_length=2000)] | None = None  # what, how long
     risks_discussed: Annotated[str, Field(min_length=1, max_length=2000)] | None = None  # at consent
     anticoagulant: ShortText | None = None  # drug name, e.g. "apixaban"
@@ -434,7 +440,7 @@ class _VisitFields(Record):
 class VisitInput(_VisitFields):
     """A visit as a person or a file gives it (``--from-file``, ``import``)."""
 
-    agents: Annotated[list[AgentInput], Field(max_length=10)] = []
+    agents: Annotated[list[AgentInput], Field(max_length=10)] = empty_list()
     override_reason: Annotated[str, Field(max_length=2000)] | None = None
 
     @model_validator(mode="after")
@@ -485,19 +491,19 @@ class Visit(_VisitFields):
     """A visit as stored, with what tpi derived from the input."""
 
     id: str
-    agents: list[Agent] = []
+    agents: list[Agent] = empty_list()
     # the patient's weight when the visit was logged: the dose limits of that day
     weight_kg: Annotated[float, Field(gt=0, le=400)] | None = None
-    cpt: list[str] = []
-    warnings: list[str] = []
-    overrides: list[Override] = []
-    amendments: list[Amendment] = []
+    cpt: list[str] = empty_list()
+    warnings: list[str] = empty_list()
+    overrides: list[Override] = empty_list()
+    amendments: list[Amendment] = empty_list()
     recorded_at: dt.datetime | None = None
     recorded_by: str | None = None
     signed: Signature | None = None
-    addenda: list[Addendum] = []
+    addenda: list[Addendum] = empty_list()
     voided: Voided | None = None
-    handout_given: list[HandoutGiven] = []
+    handout_given: list[HandoutGiven] = empty_list()
 
 
 _VISIT_ID = re.compile(r"^(?P<patient>[A-Za-z0-9][A-Za-z0-9._-]{0,31})-V(?P<n>[0-9]+)$")
