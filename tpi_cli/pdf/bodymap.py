@@ -20,6 +20,7 @@ from reportlab.graphics.shapes import Circle, Drawing, Ellipse, Line, Polygon, P
 
 from tpi_cli import vocab
 from tpi_cli.models import Site
+from tpi_cli.pdf import tagging
 from tpi_cli.pdf.common import ACCENT, FONT, FONT_BOLD, INK, MUTED, SHADE
 
 Point = tuple[float, float]
@@ -301,7 +302,18 @@ def body_map(sites: Sequence[Site], width: float = 504, height: float = 290) -> 
         drawing.add(Circle(*mark.centre, mark.radius, fillColor=ACCENT, strokeColor=SHADE, strokeWidth=0.6))
         drawing.add(String(mark.centre[0], mark.centre[1] - size * 0.36, str(mark.number), fontName=FONT_BOLD,
                            fontSize=size, fillColor=SHADE, textAnchor="middle"))
-    return drawing
+    return tagging.figure(drawing, alt_text(sites))
+
+
+def alt_text(sites: Sequence[Site]) -> str:
+    """What the map shows, for a reader who cannot see it: each numbered site, its side and its figure."""
+    views = {"front": "front of the body", "head front": "head and neck, front", "head back": "head and neck, back",
+             "back": "back of the body"}
+    sides = {"bilateral": "left and right", "midline": "midline"}
+    marked = [f"{number} {site.muscle}, {sides.get(site.side, site.side)} ({views[vocab.muscles()[site.muscle].map_view]})"
+              for number, site in enumerate(sites, start=1)]
+    return (f"Body map: {len(sites)} site{'s' if len(sites) != 1 else ''} marked on figures of the front, head and "
+            f"neck, and back, numbered as in the sites table, sides the patient's own: {'; '.join(marked)}.")
 
 
 def _polygon(points: Sequence[Point]) -> Polygon:

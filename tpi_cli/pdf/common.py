@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from reportlab.lib import colors
@@ -21,6 +22,7 @@ from reportlab.platypus import Paragraph, Table, TableStyle
 from tpi_cli.clinical.safety import age_on
 from tpi_cli.models import Patient, Visit
 from tpi_cli.pdf import fonts
+from tpi_cli.pdf.tagging import SpacedLines, Tagger
 
 FONT = fonts.BASE
 FONT_BOLD = fonts.BASE_BOLD
@@ -190,6 +192,10 @@ def _numbered_canvas(page: Page, styles: Styles) -> type[Canvas]:
             # the initial font would otherwise be Helvetica, listed in the PDF and never embedded
             super().__init__(*args, **{**kwargs, "initialFontName": FONT})
             self._pages: list[dict] = []
+            self.tagger = Tagger()
+
+        def beginText(self, x: float = 0, y: float = 0, direction=None) -> SpacedLines:
+            return SpacedLines(self, x, y, direction)
 
         def showPage(self) -> None:
             self._pages.append(dict(self.__dict__))
@@ -202,9 +208,11 @@ def _numbered_canvas(page: Page, styles: Styles) -> type[Canvas]:
                 width, _ = self._pagesize
                 self.setFont(FONT, styles.small.fontSize)
                 self.setFillColor(MUTED)
-                self.drawRightString(width - 0.7 * inch - PAD, 0.4 * inch,
-                                     page.page_label.format(page=number, pages=total))
+                with self.tagger.artifact(self, "Pagination"):
+                    self.drawRightString(width - 0.7 * inch - PAD, 0.4 * inch,
+                                         page.page_label.format(page=number, pages=total))
                 super().showPage()
+            self.tagger.finish(self)
             super().save()
 
     return NumberedCanvas
@@ -234,6 +242,16 @@ def _height(paragraphs: Sequence[Paragraph], width: float) -> float:
     return sum(p.wrap(width, 10 * inch)[1] for p in paragraphs)
 
 
+@contextmanager
+def _furniture(canvas: Canvas, repeated: bool) -> Iterator[None]:
+    """A header or footer: read where it first appears, page furniture where it repeats."""
+    if repeated:
+        with canvas.tagger.artifact(canvas, "Pagination"):
+            yield
+    else:
+        yield
+
+
 def render(story: list, page: Page, styles: Styles, *, title: str, author: str, subject: str,
            lang: str = "en") -> bytes:
     """The PDF bytes of STORY on Letter pages with PAGE's header and footer on each."""
@@ -254,20 +272,24 @@ def render(story: list, page: Page, styles: Styles, *, title: str, author: str, 
         def decorate(canvas: Canvas, doc: BaseDocTemplate) -> None:
             canvas.saveState()
             x, y = margin + PAD, letter[1] - top_edge
-            for paragraph in lines:
-                _, h = paragraph.wrap(width, 10 * inch)
-                paragraph.drawOn(canvas, x, y - h)
-                y -= h
-            canvas.setStrokeColor(RULE)
-            canvas.setLineWidth(0.8)
-            canvas.line(x, y - 4, x + width, y - 4)
+            # page 1's header is read first; on later pages it repeats and is page furniture
+            with _furniture(canvas, name != "First"):
+                for paragraph in lines:
+                    _, h = paragraph.wrap(width, 10 * inch)
+                    paragraph.drawOn(canvas, x, y - h)
+                    y -= h
+            with canvas.tagger.artifact(canvas):
+                canvas.setStrokeColor(RULE)
+                canvas.setLineWidth(0.8)
+                canvas.line(x, y - 4, x + width, y - 4)
             canvas.restoreState()
 
         def foot(canvas: Canvas, doc: BaseDocTemplate) -> None:
             # drawn after the page's text, so text extraction and screen readers meet it last
             if footer:
                 footer.wrap(width, 10 * inch)
-                footer.drawOn(canvas, margin + PAD, bottom_edge + label_height + 2)
+                with _furniture(canvas, canvas.getPageNumber() > 1):
+                    footer.drawOn(canvas, margin + PAD, bottom_edge + label_height + 2)
 
         frame = Frame(margin, bottom, letter[0] - 2 * margin, letter[1] - top - bottom, id=name)
         return PageTemplate(id=name, frames=[frame], onPage=decorate, onPageEnd=foot, autoNextPageTemplate=following)

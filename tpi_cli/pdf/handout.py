@@ -6,8 +6,8 @@ blood-thinner advice, self-care, and the pain diary. Numbers, dates and phone nu
 with non-breaking spaces, so none is split across lines.
 
 Short: a normal visit fits one sheet (two pages; four in large print). Short sections stand side by side
-in regular print, left column read first; the text is drawn in reading order (reportlab cannot write a
-tagged PDF), and the diary never starts a page without some of the text before it.
+in regular print, left column read first; the text is drawn, and tagged (tagging.py), in reading order,
+and the diary never starts a page without some of the text before it.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
 
 from tpi_cli import vocab
 from tpi_cli.models import Patient, Visit
+from tpi_cli.pdf import tagging
 from tpi_cli.pdf.common import (
     FONT,
     FONT_BOLD,
@@ -155,10 +156,10 @@ def _emergency(visit: Visit, words: dict[str, Any], kind: dict[str, str], styles
         one_lung = hazard_lines(visit, words, ["pneumothorax"])
         urgent = [emergency["both_sides"], *(line for line in urgent if line not in one_lung)]
     bullet = ParagraphStyle("warning-bullet", parent=styles.bullet, textColor=WARN, spaceAfter=0)
-    cells = [[paragraph(f"<b>{text(emergency['heading'])}</b>", styles.warning)]]
+    cells = [[tagging.heading(paragraph(f"<b>{text(emergency['heading'])}</b>", styles.warning))]]
     cells += [[paragraph(_plain(item), bullet, bulletText="•")] for item in items]
     cells += [[paragraph(f"<b>{_plain(line)}</b>", bullet, bulletText="•")] for line in urgent]
-    box = Table(cells, colWidths=[WIDTH], hAlign="LEFT")
+    box = tagging.layout(Table(cells, colWidths=[WIDTH], hAlign="LEFT"))
     box.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 2, WARN), ("LEFTPADDING", (0, 0), (-1, -1), 10),
                              ("RIGHTPADDING", (0, 0), (-1, -1), 10), ("TOPPADDING", (0, 0), (-1, -1), 1),
                              ("TOPPADDING", (0, 0), (-1, 0), 6), ("BOTTOMPADDING", (0, -1), (-1, -1), 8)]))
@@ -376,8 +377,9 @@ def _diary(visit: Visit, words: dict[str, Any], styles: Styles, large: bool) -> 
     rows.append([paragraph(text(diary["relief"]), styles.cell_bold)] + [""] * DIARY_WEEKS)
     # the printed date, and room to write a number beside it (large print: under it too)
     day_height = styles.cell.leading + 3 + (0.15 * inch if large else 0)
-    table = Table(rows, colWidths=[label_width] + [week_width] * DIARY_WEEKS,
-                  rowHeights=[None, None] + [day_height] * 7 + [None], hAlign="LEFT")
+    table = tagging.headers(Table(rows, colWidths=[label_width] + [week_width] * DIARY_WEEKS,
+                                  rowHeights=[None, None] + [day_height] * 7 + [None], hAlign="LEFT"),
+                            rows=1, columns=1)
     table.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.6, RULE),
         ("BACKGROUND", (0, 0), (-1, 0), SHADE),

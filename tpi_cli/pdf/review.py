@@ -28,6 +28,7 @@ from tpi_cli.clinical.outcomes import (
 )
 from tpi_cli.clinical.safety import payer_profile, relief_against_bar
 from tpi_cli.models import FUNCTION_SCALES, Patient, Visit
+from tpi_cli.pdf import tagging
 from tpi_cli.pdf.common import (
     ACCENT,
     FONT,
@@ -92,7 +93,9 @@ def pain_chart(visits: list[Visit], width: float = WIDTH, height: float = 2.1 * 
     legend.fontName, legend.fontSize = FONT, 8
     legend.colorNamePairs = [(WARN, "before injection"), (ACCENT, "5-15 min after")]
     drawing.add(legend)
-    return drawing
+    scores = "; ".join(f"{_short_date(v.date)} {v.pain_before} before, {v.pain_after} after" for v in visits)
+    return tagging.figure(drawing, "Line chart of pain on the 0-10 numeric rating scale by visit date, before "
+                                   f"injection and 5-15 minutes after: {scores}.")
 
 
 SCORES_PER_ROW = 24

@@ -13,6 +13,7 @@ from tpi_cli.clinical.outcomes import pain_change_category, percent_change
 from tpi_cli.clinical.safety import payer_profile
 from tpi_cli.models import Patient, Visit
 from tpi_cli.parsing import format_concentration, format_number
+from tpi_cli.pdf import tagging
 from tpi_cli.pdf.bodymap import body_map
 from tpi_cli.pdf.common import (
     WIDTH,
@@ -52,7 +53,7 @@ def _heading(title: str, styles: Styles) -> Paragraph:
 def _facts(rows: list[tuple[str, str]], styles: Styles) -> Table:
     """Label-value rows; values are markup (already escaped)."""
     cells = [[paragraph(text(label), styles.cell_bold), paragraph(value, styles.cell)] for label, value in rows]
-    table = Table(cells, colWidths=[1.6 * inch, WIDTH - 1.6 * inch], hAlign="LEFT")
+    table = tagging.headers(Table(cells, colWidths=[1.6 * inch, WIDTH - 1.6 * inch], hAlign="LEFT"), columns=1)
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("TOPPADDING", (0, 0), (-1, -1), 1),
                                ("BOTTOMPADDING", (0, 0), (-1, -1), 2), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
     return table
