@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from reportlab.graphics.shapes import Drawing
-from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFObjectReference, PDFString
+from reportlab.pdfbase.pdfdoc import PDFDictionary, PDFObject, PDFString
 from reportlab.pdfgen.textobject import PDFTextObject
 from reportlab.platypus import Flowable, Paragraph, Table
 
@@ -32,18 +32,62 @@ from reportlab.platypus import Flowable, Paragraph, Table
 STYLE_ROLES = {"title": "H1", "heading": "H2"}
 
 
-class Element:
-    """One structure element: its tag, its children (elements or marked content as (page, MCID))."""
+class Element(PDFObject):
+    """One structure element: its tag, its children (elements, or marked content as (page, MCID)).
+
+    It writes itself (``format``): a 100-visit review has some 2,000 table cells, and building a
+    PDFDictionary for each took longer than drawing them.
+    """
+
+    __RefOnly__ = 1  # always an indirect object: the parent tree and the children point at it
 
     def __init__(self, tag: str, parent: Element | None = None, alt: str | None = None) -> None:
         self.tag, self.parent, self.alt = tag, parent, alt
         self.scope: str | None = None  # a header cell's: Column or Row
         self.kids: list[Element | tuple[int, int]] = []
+        self.tree: _Tree | None = None  # set when the document is written
         if parent is not None:
             parent.kids.append(self)
 
-    def text_pages(self) -> list[int]:
-        return [kid[0] for kid in self.kids if isinstance(kid, tuple)]
+    def format(self, document) -> bytes:
+        numbers, pages = document.idToObjectNumberAndVersion, self.tree.pages
+        parent = self.parent if self.parent is not None else self.tree
+        out = [f"<< /Type /StructElem /S /{self.tag} /P {numbers[parent.__InternalName__][0]} 0 R"]
+        first = None
+        kids = []
+        for kid in self.kids:
+            if type(kid) is not tuple:
+                kids.append(f"{numbers[kid.__InternalName__][0]} 0 R")
+                continue
+            if first is None:
+                first = kid[0]
+                out.append(f" /Pg {numbers[pages[first - 1]][0]} 0 R")
+            if kid[0] == first:
+                kids.append(str(kid[1]))
+            else:  # the same element continued on another page
+                kids.append(f"<< /Type /MCR /Pg {numbers[pages[kid[0] - 1]][0]} 0 R /MCID {kid[1]} >>")
+        out.append(f" /K [{' '.join(kids)}]")
+        if self.scope:
+            out.append(f" /A << /O /Table /Scope /{self.scope} >>")
+        head = "".join(out).encode("ascii")
+        alt = b" /Alt " + PDFString(self.alt).format(document) if self.alt else b""
+        return head + alt + b" >>"
+
+
+class _Tree(PDFObject):
+    """The structure tree root with its parent tree: for each page, the element of each MCID."""
+
+    __RefOnly__ = 1
+
+    def __init__(self, root: Element, owners: dict[int, list[Element]], pages: list[str]) -> None:
+        self.root, self.owners, self.pages = root, owners, pages
+
+    def format(self, document) -> bytes:
+        numbers = document.idToObjectNumberAndVersion
+        nums = " ".join(f"{index} [{' '.join(f'{numbers[owner.__InternalName__][0]} 0 R' for owner in owners)}]"
+                        for index, owners in ((i, self.owners.get(i + 1, [])) for i in range(len(self.pages))))
+        return (f"<< /Type /StructTreeRoot /K {numbers[self.root.__InternalName__][0]} 0 R "
+                f"/ParentTree << /Nums [{nums}] >> /ParentTreeNextKey {len(self.pages)} >>").encode("ascii")
 
 
 class Tagger:
@@ -59,19 +103,22 @@ class Tagger:
     # --- marked content ----------------------------------------------------------------------------
 
     def begin(self, canvas, element: Element) -> None:
-        page = canvas.getPageNumber()
-        owners = self.owners.setdefault(page, [])
-        element.kids.append((page, len(owners)))
-        canvas.addLiteral(f"/{element.tag} <</MCID {len(owners)}>> BDC")
+        page = canvas._pageNumber
+        owners = self.owners.get(page)
+        if owners is None:
+            owners = self.owners[page] = []
+        mcid = len(owners)
+        element.kids.append((page, mcid))
+        canvas._code.append(f"/{element.tag} <</MCID {mcid}>> BDC")  # addLiteral, without its str()
         owners.append(element)
         self.quiet += 1
 
     def begin_artifact(self, canvas, kind: str | None = None) -> None:
-        canvas.addLiteral(f"/Artifact <</Type /{kind}>> BDC" if kind else "/Artifact BMC")
+        canvas._code.append(f"/Artifact <</Type /{kind}>> BDC" if kind else "/Artifact BMC")
         self.quiet += 1
 
     def end(self, canvas) -> None:
-        canvas.addLiteral("EMC")
+        canvas._code.append("EMC")
         self.quiet -= 1
 
     @contextmanager
@@ -120,51 +167,19 @@ class Tagger:
     def finish(self, canvas) -> None:
         """Write the tree, the parent tree and the catalog's entries into CANVAS's document."""
         doc = canvas._doc
-        pages = [doc.Reference(page) for page in doc.Pages.pages]
         for index, page in enumerate(doc.Pages.pages):
             page.__NoDefault__ = [*type(page).__NoDefault__, "StructParents"]
             page.StructParents = index
-        root = PDFDictionary({"Type": PDFName("StructTreeRoot")})
-        root_ref = doc.Reference(root)
-        refs: dict[int, PDFObjectReference] = {}
-        entries: list[tuple[Element, PDFDictionary]] = []
-
-        def register(element: Element) -> None:
-            entry = PDFDictionary({"Type": PDFName("StructElem"), "S": PDFName(element.tag)})
-            refs[id(element)] = doc.Reference(entry)
-            entries.append((element, entry))
-            for kid in element.kids:
-                if isinstance(kid, Element):
-                    register(kid)
-
-        register(self.root)
-        for element, entry in entries:
-            entry["P"] = refs[id(element.parent)] if element.parent is not None else root_ref
-            text_pages = element.text_pages()
-            if text_pages:
-                entry["Pg"] = pages[text_pages[0] - 1]
-            kids = []
-            for kid in element.kids:
-                if isinstance(kid, Element):
-                    kids.append(refs[id(kid)])
-                elif kid[0] == text_pages[0]:
-                    kids.append(kid[1])
-                else:  # the same element continued on another page
-                    kids.append(PDFDictionary({"Type": PDFName("MCR"), "Pg": pages[kid[0] - 1], "MCID": kid[1]}))
-            entry["K"] = PDFArray(kids)
-            if element.alt:
-                entry["Alt"] = PDFString(element.alt)
-            if element.scope:
-                entry["A"] = PDFDictionary({"O": PDFName("Table"), "Scope": PDFName(element.scope)})
-        nums = []
-        for index in range(len(pages)):
-            nums += [index, PDFArray([refs[id(owner)] for owner in self.owners.get(index + 1, [])])]
-        root["K"] = refs[id(self.root)]
-        root["ParentTree"] = doc.Reference(PDFDictionary({"Nums": PDFArray(nums)}))
-        root["ParentTreeNextKey"] = len(pages)
-        catalog = doc.Catalog
-        catalog.StructTreeRoot = root_ref
-        catalog.MarkInfo = PDFDictionary({"Marked": "true"})
+        tree = _Tree(self.root, self.owners, [page.__InternalName__ for page in doc.Pages.pages])
+        doc.Catalog.StructTreeRoot = tree
+        doc.Reference(tree)  # before the elements: the document element points back at it
+        stack = [self.root]
+        while stack:
+            element = stack.pop()
+            element.tree = tree
+            doc.Reference(element)
+            stack.extend(kid for kid in reversed(element.kids) if isinstance(kid, Element))
+        doc.Catalog.MarkInfo = PDFDictionary({"Marked": "true"})
         canvas.setViewerPreference("DisplayDocTitle", "true")
 
 
@@ -210,32 +225,34 @@ def headers(table: Table, rows: int = 0, columns: int = 0) -> Table:
 
 
 class _TableTags:
-    """ReportLab's table render callback: a row per TR, a cell per TH/TD, shading and grid as artifacts."""
+    """ReportLab's table render callback: a row per TR, a cell per TH/TD, shading and grid as artifacts.
+
+    Called for every cell: what a table needs is worked out once, at its start.
+    """
 
     def __call__(self, table: Table, event: str, *args) -> None:
-        tagger = getattr(table.canv, "tagger", None)
+        if event == "startTable":
+            tagger = table._tag_tagger = getattr(table.canv, "tagger", None)
+            table._tag_state = None if tagger is None or getattr(table, "_tag_layout", False) else (
+                max(table.repeatRows if isinstance(table.repeatRows, int) else 0, getattr(table, "_tag_header_rows", 0)),
+                getattr(table, "_tag_header_columns", 0))
+            return
+        tagger, state = table._tag_tagger, table._tag_state
         if tagger is None:
             return
-        canvas, layout_only = table.canv, getattr(table, "_tag_layout", False)
-        if event in ("startBG", "startLines"):
-            tagger.begin_artifact(canvas)
-        elif event in ("endBG", "endLines"):
-            tagger.end(canvas)
-        elif layout_only:
-            return
-        elif event == "startRow":
-            table._tag_row = Element("TR", table._tag_element)
-        elif event == "startCell":
-            row, column = args[0], args[1]
-            header_rows = max(table.repeatRows if isinstance(table.repeatRows, int) else 0,
-                              getattr(table, "_tag_header_rows", 0))
-            scope = "Column" if row < header_rows else "Row" if column < getattr(table, "_tag_header_columns", 0) \
-                else None
+        if event == "startCell" and state is not None:
+            scope = "Column" if args[0] < state[0] else "Row" if args[1] < state[1] else None
             cell = Element("TH" if scope else "TD", table._tag_row)
             cell.scope = scope
-            tagger.begin(canvas, cell)
-        elif event == "endCell":
-            tagger.end(canvas)
+            tagger.begin(table.canv, cell)
+        elif event == "endCell" and state is not None:
+            tagger.end(table.canv)
+        elif event == "startRow" and state is not None:
+            table._tag_row = Element("TR", table._tag_element)
+        elif event in ("startBG", "startLines"):
+            tagger.begin_artifact(table.canv)
+        elif event in ("endBG", "endLines"):
+            tagger.end(table.canv)
 
 
 TABLE_CALLBACK = _TableTags()
@@ -246,14 +263,20 @@ class SpacedLines(PDFTextObject):
     a space between the words (readers join a paragraph's lines as drawn). A space draws nothing."""
 
     def _textOut(self, text, TStar=0) -> None:
-        if TStar:
+        if not TStar:
             super()._textOut(text)
-            text = " "
-        super()._textOut(text, TStar)
+        elif type(text) is str:
+            super()._textOut(text + " ", TStar)
+        else:  # shaped text carries its glyphs' positions: the space is drawn after it
+            super()._textOut(text)
+            super()._textOut(" ", TStar)
 
     def textLine(self, text="") -> None:
-        super()._textOut(text)
-        super().textLine(" ")
+        if type(text) is str:
+            super().textLine(text + " ")
+        else:
+            super()._textOut(text)
+            super().textLine(" ")
 
 _untagged_draw_on = Flowable._drawOn
 
