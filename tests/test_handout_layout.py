@@ -149,6 +149,46 @@ def test_handout_length_diary_and_type_size_per_case(tpi, tmp_path, case):
     for page in reader.pages:
         page.extract_text(visitor_text=lambda t, cm, tm, font, size: sizes.append(size * tm[0]) if t.strip() else 0)
     assert min(sizes) >= (16 if large else 12) - 0.01
+    # the page before the diary's is not left more than half empty (the diary found no room there)
+    number = pages.index(diary_page)
+    if number:
+        assert body_filled(reader.pages[number - 1], words) >= 0.5
+
+
+def body_filled(page, words) -> float:
+    """How much of the room between the header and the footer the page's text takes, from the top."""
+    lines: list[tuple[float, str]] = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            lines.append((tm[4] * cm[1] + tm[5] * cm[3] + cm[5], text.strip()))
+
+    page.extract_text(visitor_text=visit)
+    footer = max(y for y, text in lines if text.startswith(words["questions"].split()[0]))
+    header = max(y for y, _ in lines)
+    body = [y for y, _ in lines if footer + 1 < y < header - 1]
+    return (header - min(body)) / (header - footer) if body else 0.0
+
+
+# large print where the diary, with full room to write under each date, did not fit after the text before
+# it and left that page three quarters empty: with less room it fits there
+@pytest.mark.parametrize(("muscles", "count", "steroid", "thinner", "lang"), [
+    (CHEST, 7, False, False, "es"), (PLAIN, 3, True, False, "es"), (PLAIN, 6, False, True, "es"),
+    (PLAIN, 24, False, False, "en"), (CHEST, 4, True, True, "en"),
+], ids=["es-7-chest", "es-3-steroid", "es-6-thinner", "en-24-plain", "en-4-every-section"])
+def test_large_print_leaves_no_page_half_empty_before_the_diary(tpi, tmp_path, muscles, count, steroid, thinner,
+                                                                lang):
+    sites = [f"{muscle}:{side}" for muscle in muscles for side in ("left", "right")][:count]
+    flags = [flag for site in sites for flag in ("--site", site)] + ["--agent", "lidocaine 1% 8 mL"]
+    flags += ["--agent", "triamcinolone 40 mg/mL 0.5 mL"] if steroid else []
+    patient = ("--diabetic",) * steroid + ("--anticoagulated",) * thinner
+    assert tpi("config", "set", "clinic.after_hours_phone", "(555) 010-2999").exit_code == 0
+    reader, pages = make(tpi, tmp_path, *flags, patient_flags=patient, lang=lang, large=True)
+    words = handout_texts(lang)
+    [diary_page] = [page for page in pages if words["diary"]["heading"] in page]
+    number = pages.index(diary_page)
+    assert number and body_filled(reader.pages[number - 1], words) >= 0.5
+    assert diary_page.split("\n", 1)[1].split(words["diary"]["heading"])[0].strip()  # still never alone
 
 
 def test_the_worst_case_keeps_every_warning_and_its_emergencies_on_page_one(tpi, tmp_path):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 from reportlab.lib.styles import ParagraphStyle
@@ -343,10 +344,11 @@ def _side_by_side(columns: list[list], styles: Styles) -> list:
     return [_Columns(columns, styles.heading.spaceBefore)]
 
 
-def _diary(visit: Visit, words: dict[str, Any], styles: Styles, large: bool) -> list:
+def _diary(visit: Visit, words: dict[str, Any], styles: Styles, room: float) -> list:
     """Six weeks as columns, the days of the week as rows: a date at 16 pt fits its cell unbroken.
 
-    The first line is filled in: today's date and the pain before and after the shots.
+    The first line is filled in: today's date and the pain before and after the shots. Each day's row has
+    ROOM (pt) below the date to write in.
     """
     diary, dates = words["diary"], words["dates"]
     start = visit.date + dt.timedelta(days=1)
@@ -375,8 +377,8 @@ def _diary(visit: Visit, words: dict[str, Any], styles: Styles, large: bool) -> 
             cells.append(paragraph(dates["short"].format(m=date.month, d=date.day), gray))
         rows.append([paragraph(text(weekday), styles.cell_bold), *cells])
     rows.append([paragraph(text(diary["relief"]), styles.cell_bold)] + [""] * DIARY_WEEKS)
-    # the printed date, and room to write a number beside it (large print: under it too)
-    day_height = styles.cell.leading + 3 + (0.15 * inch if large else 0)
+    # the printed date, and room to write a number beside it (and under it: ROOM)
+    day_height = styles.cell.leading + 3 + room
     table = tagging.headers(Table(rows, colWidths=[label_width] + [week_width] * DIARY_WEEKS,
                                   rowHeights=[None, None] + [day_height] * 7 + [None], hAlign="LEFT"),
                             rows=1, columns=1)
@@ -391,6 +393,58 @@ def _diary(visit: Visit, words: dict[str, Any], styles: Styles, large: bool) -> 
     ]))
     return [paragraph(text(diary["heading"]), styles.heading),
             paragraph(f"{_plain(diary['how'])} {_plain(diary['why'])}", styles.body), Spacer(1, 2), table]
+
+
+# large print: room to write under each date, roomiest first (see _KeptDiary); regular print writes beside it
+DIARY_ROOM_LARGE = (0.15 * inch, 0.1 * inch, 0.05 * inch, 0.0)
+
+
+class _KeptDiary(Flowable):
+    """The last line of self-care and the diary, on one page: the diary never stands alone.
+
+    In large print each day's row leaves room to write under the date. When the whole does not fit in
+    what is left of a page with that room, it takes less room rather than move on and leave the page
+    before it half empty; when it does not fit even with the least, it moves on whole, with full room.
+    """
+
+    def __init__(self, before: Flowable, diary: Callable[[float], list], rooms: tuple[float, ...]) -> None:
+        super().__init__()
+        self.before, self.diary, self.rooms = before, diary, rooms
+        self.spaceBefore = before.getSpaceBefore()
+        self._made: dict[float, list[Flowable]] = {}
+        self.placed: list[tuple[Flowable, float]] = []
+
+    def _with_room(self, room: float) -> list[Flowable]:
+        if room not in self._made:
+            self._made[room] = [self.before, *self.diary(room)]
+        return self._made[room]
+
+    def _placed(self, content: list[Flowable], width: float) -> list[tuple[Flowable, float]]:
+        """Each flowable and the height down to its bottom, spaced as a frame spaces them."""
+        placed, y = [], 0.0
+        for index, flowable in enumerate(content):
+            y += max(flowable.getSpaceBefore(), content[index - 1].getSpaceAfter()) if index else 0
+            y += flowable.wrap(width, PAGE_TALL)[1]
+            placed.append((flowable, y))
+        return placed
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        for room in self.rooms:
+            self.placed = self._placed(self._with_room(room), available_width)
+            if self.placed[-1][1] <= available_height:
+                break
+        else:
+            self.placed = self._placed(self._with_room(self.rooms[0]), available_width)
+        self.width, self.height = available_width, self.placed[-1][1]
+        return self.width, self.height
+
+    def split(self, available_width: float, available_height: float) -> list:
+        return []  # kept whole: it moves on to the next page
+
+    def draw(self) -> None:
+        for flowable, bottom in self.placed:
+            flowable.wrap(self.width, PAGE_TALL)
+            flowable.drawOn(self.canv, 0, self.height - bottom)
 
 
 def _extra(patient: Patient, visit: Visit, words: dict[str, Any], styles: Styles) -> list:
@@ -448,9 +502,9 @@ def build_handout(patient: Patient, visit: Visit, clinic: Clinic, *, lang: str =
     story += _side_by_side(columns, styles)
     story += _extra(patient, visit, words, styles)  # what is particular to this patient, before the routine
     care = _care(patient, visit, words, kind, styles, heat=heat, no_soak_hours=no_soak_hours)
-    diary = _diary(visit, words, styles, large_print)
     # the diary never stands alone on a page: when it does not fit, the last line of self-care moves with
     # it, and no more, so the page before is not left half empty
-    story += [*care[:-1], KeepTogether([care[-1], *diary])]
+    story += [*care[:-1], _KeptDiary(care[-1], lambda room: _diary(visit, words, styles, room),
+                                     DIARY_ROOM_LARGE if large_print else (0.0,))]
     return render(story, page, styles, title=kind["title"], author=clinic.name,
                   subject=f"Aftercare handout, visit {visit.date.isoformat()}", lang=words["lang"])
