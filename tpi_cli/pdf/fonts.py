@@ -150,6 +150,14 @@ def _visual_words(raw: str) -> list[str]:
     return out
 
 
+def typed_order(shown: str) -> str:
+    """The text as typed from SHOWN, the plain text of `markup`'s words in display order.
+
+    Swapping the right-to-left words of each run is its own inverse, so the same swap restores them.
+    """
+    return "".join(_visual_words(shown))
+
+
 def _is_rtl_word(token: str) -> bool:
     return any(script_of(c) in RTL for c in token)
 

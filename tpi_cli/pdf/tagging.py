@@ -20,6 +20,8 @@ order, as poppler does, read them reversed.
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -28,8 +30,15 @@ from reportlab.pdfbase.pdfdoc import PDFDictionary, PDFObject, PDFString
 from reportlab.pdfgen.textobject import PDFTextObject
 from reportlab.platypus import Flowable, Paragraph, Table
 
+from tpi_cli.pdf.fonts import typed_order
+
 # a paragraph's element from its style or a style it derives from
 STYLE_ROLES = {"title": "H1", "heading": "H2"}
+
+
+# Hebrew, Arabic (with its supplement and extended blocks) and their presentation forms
+_TAG = re.compile(r"<[^>]*>")
+_RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 
 
 class Element(PDFObject):
@@ -44,6 +53,7 @@ class Element(PDFObject):
     def __init__(self, tag: str, parent: Element | None = None, alt: str | None = None) -> None:
         self.tag, self.parent, self.alt = tag, parent, alt
         self.scope: str | None = None  # a header cell's: Column or Row
+        self.actual: str | None = None  # the text as typed, when the drawn glyphs are not in reading order
         self.kids: list[Element | tuple[int, int]] = []
         self.tree: _Tree | None = None  # set when the document is written
         if parent is not None:
@@ -71,7 +81,8 @@ class Element(PDFObject):
             out.append(f" /A << /O /Table /Scope /{self.scope} >>")
         head = "".join(out).encode("ascii")
         alt = b" /Alt " + PDFString(self.alt).format(document) if self.alt else b""
-        return head + alt + b" >>"
+        actual = b" /ActualText " + PDFString(self.actual).format(document) if self.actual else b""
+        return head + alt + actual + b" >>"
 
 
 class _Tree(PDFObject):
@@ -142,7 +153,13 @@ class Tagger:
 
     def draw(self, flowable: Flowable, canvas, draw) -> None:
         if isinstance(flowable, Paragraph):
-            self.begin(canvas, self.element(_paragraph_role(flowable)))
+            element = self.element(_paragraph_role(flowable))
+            typed = flowable.text  # None in the second part of a paragraph split across pages
+            if isinstance(typed, str) and _RIGHT_TO_LEFT.search(typed):
+                # Hebrew and Arabic are drawn in display order (Arabic as shaped forms): the element
+                # carries the text as typed, which screen readers read instead of the glyphs
+                element.actual = typed_order(html.unescape(_TAG.sub("", typed)))
+            self.begin(canvas, element)
             draw(flowable, canvas)
             self.end(canvas)
         elif isinstance(flowable, Table):
