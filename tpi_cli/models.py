@@ -524,19 +524,20 @@ DERIVED_VISIT_KEYS = ("id", "dose_mg", "weight_kg", "cpt", "warnings", "override
                       "recorded_by", "signed", "addenda", "voided", "handout_given")
 
 
-def validate_input(model: type[Record], data: dict[str, Any]) -> Any:
-    """MODEL from DATA with JSON's types taken strictly: true is not 1, "7" is not 7, 5 is not "5".
-
-    Validated as JSON text so that dates are YYYY-MM-DD text, as in the schemas; raises ValidationError.
-    """
-    return model.model_validate_json(json.dumps(data, ensure_ascii=False, default=_iso), strict=True)
-
-
 def _iso(value: Any) -> str:
     """Dates and times tpi itself puts in a record (now(), a stored date) as the JSON text they stand for."""
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+_input_encoder = json.JSONEncoder(ensure_ascii=False, default=_iso)  # one encoder for every record of an import
+
+
+def input_json(data: dict[str, Any]) -> str:
+    """DATA as the JSON text an input record is validated from, strictly (`model_validate_json(..., strict=True)`:
+    true is not 1, "7" is not 7, 5 is not "5"), so that dates are YYYY-MM-DD text, as in the schemas."""
+    return _input_encoder.encode(data)
 
 
 _BOUND_WORDS = {

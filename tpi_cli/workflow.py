@@ -38,9 +38,9 @@ from tpi_cli.models import (
     Voided,
     constructed,
     format_visit_id,
+    input_json,
     problems,
     split_visit_id,
-    validate_input,
 )
 from tpi_cli.settings import Settings
 from tpi_cli.store import Progress, Store
@@ -90,30 +90,35 @@ def unprintable(value: Any, where: str = "") -> str | None:
     return None
 
 
+@contextlib.contextmanager
+def _input_errors(what: str) -> Iterator[None]:
+    """A record that does not validate as one InputError naming WHAT and every problem."""
+    try:
+        yield
+    except ValidationError as error:
+        raise InputError(f"{what}: " + "; ".join(problems(error))) from None
+    except RecursionError:
+        raise InputError(f"{what}: nested too deeply to be a tpi record") from None
+
+
 def validated(model: type, data: dict[str, Any], what: str, *, strict: bool = True):
     """MODEL validated from DATA (JSON-shaped), or InputError with one line per problem.
 
     STRICT takes JSON's types as they are (the input records); only the CSV reader, whose cells are all
     text, converts them.
     """
-    try:
-        if problem := unprintable(data):
-            raise InputError(f"{what}: {problem}")
-        return validate_input(model, data) if strict else model.model_validate(data)
-    except ValidationError as error:
-        raise InputError(f"{what}: " + "; ".join(problems(error))) from None
-    except RecursionError:
-        raise InputError(f"{what}: nested too deeply to be a tpi record") from None
+    if problem := unprintable(data):
+        raise InputError(f"{what}: {problem}")
+    if strict:
+        return _validated_text(model, input_json(data), what)
+    with _input_errors(what):
+        return model.model_validate(data)
 
 
 def _validated_text(model: type, text: str, what: str):
     """MODEL from TEXT, the JSON of an input record, taken strictly as `validated` takes it; InputError naming WHAT."""
-    try:
+    with _input_errors(what):
         return model.model_validate_json(text, strict=True)
-    except ValidationError as error:
-        raise InputError(f"{what}: " + "; ".join(problems(error))) from None
-    except RecursionError:
-        raise InputError(f"{what}: nested too deeply to be a tpi record") from None
 
 
 class _RepeatedKey(ValueError):
@@ -540,10 +545,6 @@ class _VisitEntry:
         return _validated_text(_visit_line(), self.text or "", f"line {self.line}")
 
 
-# json.dumps(value, ensure_ascii=False) without building an encoder for every line
-_encode_json = json.JSONEncoder(ensure_ascii=False).encode
-
-
 def _json_lines_entries(records: Iterable[tuple[int, Any]], progress: Progress | None = None, *, texts: bool = False,
                         ) -> tuple[list[tuple[int, Patient]], list[_VisitEntry]]:
     """Patients and visits of RECORDS, (line number, record) pairs, or with TEXTS (line number, JSON text)."""
@@ -571,10 +572,7 @@ def _json_lines_entries(records: Iterable[tuple[int, Any]], progress: Progress |
                 raise InputError(f"line {line}: amendments is computed by tpi and cannot be given; remove it")
             patients.append((line, _validated_line(Patient, data, line)))
         elif kind == "visit":
-            if problem := unprintable(data):
-                raise InputError(f"line {line}: {problem}")
-            text = _encode_json(data)
-            visits.append(_VisitEntry.of(line, _validated_text(VisitInput, text, f"line {line}"), text=text))
+            visits.append(_VisitEntry.of(line, validated(VisitInput, data, f"line {line}"), text=input_json(data)))
         else:
             raise InputError(
                 f"line {line}: cannot tell a patient from a visit; a visit has patient_id, a patient has name "
