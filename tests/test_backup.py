@@ -68,6 +68,21 @@ def test_a_plain_backup_verifies_and_restores_record_for_record(tpi, clinic, tmp
     assert all(stat.S_IMODE(p.stat().st_mode) == (0o700 if p.is_dir() else 0o600) for p in restored.rglob("*"))
 
 
+@pytest.mark.parametrize(("secret", "warned"), [
+    ("a" * 14, True), ("four random words", False), ("a" * 15, False), ("ёжик в тумане 15", False), ("pw", True),
+])
+def test_a_passphrase_shorter_than_15_characters_is_warned_of_and_still_used(tpi, clinic, tmp_path, monkeypatch,
+                                                                             secret, warned):
+    monkeypatch.setenv("TPI_BACKUP_PASSPHRASE", secret)
+    file = tmp_path / "clinic.tpibackup"
+    made = tpi("backup", "create", str(file))
+    assert made.exit_code == 0, made.stderr
+    assert ("15 or more (four random words) is advised" in made.stderr) is warned
+    if warned:
+        assert f"passphrase: {len(secret)} characters;" in made.stderr and secret not in made.stderr
+    assert tpi("backup", "verify", str(file)).exit_code == 0
+
+
 def test_an_encrypted_backup_needs_its_passphrase(tpi, clinic, tmp_path, passphrase_env, monkeypatch):
     file = tmp_path / "clinic.tpibackup"
     assert tpi("backup", "create", str(file)).exit_code == 0

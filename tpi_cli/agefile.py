@@ -21,9 +21,13 @@ from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 INTRO = b"age-encryption.org/v1\n"
-# log2 N of scrypt (r = 8, p = 1): 2^17 needs 128 MiB, OWASP's minimum for these r and p (the Go age
-# writes 2^18). Fixed, never timed, so a backup's memory is the same on every machine.
-WORK_FACTOR = 17
+# log2 N of scrypt (r = 8, p = 1): 2^16 holds 64 MiB for a moment, as much as KeePassXC's default Argon2
+# asks to open a password database, and keeps a backup (tpi's own ~32 MiB beside it) within the 150 MiB a
+# backup may take (issue 11). 2^17 (OWASP's figure for these r and p; the Go age writes 2^18) would make
+# it 160 MiB to double an attacker's cost per guess: one bit, less than one more letter of passphrase gives
+# (backup.passphrase_advice asks for 15 characters). Fixed, never timed: a backup's memory is the same on
+# every machine. Files with a higher factor (earlier backups, `age -p`), up to MAX_WORK_FACTOR, still open.
+WORK_FACTOR = 16
 MAX_WORK_FACTOR = 22  # the Go age's limit for files it reads: 4 GiB and about 15 s
 SCRYPT_LABEL = b"age-encryption.org/v1/scrypt"
 SALT_BYTES = 16

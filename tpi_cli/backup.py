@@ -6,7 +6,7 @@ so the standard ``age -d`` opens it too and ``tar -xzf`` unpacks it. ``--no-encr
 alone. The manifest holds the SHA-256 of every file and the audit head, so `verify` can prove the backup
 is whole, and a restored store is verified (chain and every record) before it is reported restored.
 Every step streams (store file → tar → gzip → age chunks → file, and back), so memory does not grow with
-the store; the one large allocation is scrypt's 128 MiB, made and freed before the archive is read or
+the store; the one large allocation is scrypt's (64 MiB for a backup tpi writes), made and freed before the archive is read or
 written.
 """
 
@@ -34,6 +34,17 @@ FORMAT = "tpi-backup"
 VERSION = 1
 CHUNK = 1 << 20
 MANIFEST_LIMIT = 64 << 20  # a manifest lists a digest per store file: far below this for any real store
+# NIST SP 800-63B-4 asks 15 characters of a password that is the only thing between an attacker and the
+# data; a stolen backup is attacked offline, as fast as the attacker's hardware allows
+ADVISED_PASSPHRASE_LENGTH = 15
+
+
+def passphrase_advice(passphrase: str) -> str | None:
+    """A warning for a passphrase shorter than advised (it is still used: the clinic may have its reasons)."""
+    if len(passphrase) >= ADVISED_PASSPHRASE_LENGTH:
+        return None
+    return (f"passphrase: {len(passphrase)} characters; a lost or stolen backup is only as safe as its passphrase: "
+            f"{ADVISED_PASSPHRASE_LENGTH} or more (four random words) is advised")
 
 
 @dataclass

@@ -7,7 +7,7 @@ Not part of the default pytest run. Run it from a checkout with tpi installed:
 Each command runs in a fresh process (its peak RSS is its own, from wait4), on the store that
 bench_store.py builds the way a clinic would move its history in (`tpi import`). Goals (issue 11):
 each under 10 s and under 150 MiB. An encrypted backup's peak includes scrypt's 128·8·N bytes for the
-work factor in its age header (N = 2^17, fixed: 128 MiB), held for a moment while nothing else is.
+work factor in its age header (N = 2^16, fixed: 64 MiB), held for a moment while nothing else is.
 """
 
 from __future__ import annotations

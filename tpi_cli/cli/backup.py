@@ -61,8 +61,10 @@ def create(
         raise InputError("store: a PostgreSQL store is backed up by the database (pg_dump); or `tpi store copy` "
                          "it into a folder and back that up")
     secret = None if no_encrypt else passphrase(confirm=True)
+    advice = None if secret is None else backup.passphrase_advice(secret)
+    console.warnings([advice] if advice else [])
     with progress.shown("Backing up the store"):
-        # the key is derived first, while the process holds no archive: scrypt's 128 MiB is freed before it starts
+        # the key is derived first, while the process holds no archive: scrypt's 64 MiB is freed before it starts
         encryptor = None if secret is None else agefile.Encryptor(secret)
         made = backup.create(store, file, encryptor, created_at=audit.now_text(), created_by=store.user())
     files = made.manifest["files"]
