@@ -6,7 +6,8 @@ Not part of the default pytest run. Run it from a checkout with tpi installed:
 
 Each command runs in a fresh process (its peak RSS is its own, from wait4), on the store that
 bench_store.py builds the way a clinic would move its history in (`tpi import`). Goals (issue 11):
-each under 10 s and under 150 MiB. An encrypted backup's peak includes scrypt's 128·8·N bytes for the
+`audit verify` and `backup create` each under 10 s and under 150 MiB (verify and restore are printed for
+context). An encrypted backup's peak includes scrypt's 128·8·N bytes for the
 work factor in its age header (N = 2^16, fixed: 64 MiB), held for a moment while nothing else is.
 """
 
@@ -76,7 +77,10 @@ def main() -> None:
             results.append(run_once(argv, command_env))
         seconds = statistics.median(r[0] for r in results)
         peak = max(r[1] for r in results)
-        verdict = "ok" if seconds < GOAL_SECONDS and peak < GOAL_MIB else "MISSED"
+        if name.startswith(("audit verify", "backup create")):  # the goals issue 11 sets
+            verdict = "ok" if seconds < GOAL_SECONDS and peak < GOAL_MIB else "MISSED"
+        else:
+            verdict = "context"
         print(f"  {name:<28} {seconds:6.1f} s  peak {peak:5.0f} MiB  {verdict}", flush=True)
         if "encrypted" in name:
             print(f"    of which scrypt: {scrypt_note(sealed)}", flush=True)
