@@ -79,6 +79,29 @@ def test_audit_patient_lists_only_that_patients_records(tpi, history):
     assert tpi("audit", "--patient", "NOPE").exit_code == 2
 
 
+def test_audit_limit_shows_the_last_events_oldest_first_and_says_how_many_there_are(tpi, history):
+    every = events_of(tpi)
+    assert events_of(tpi, "--limit", "2") == every[-2:]
+    assert events_of(tpi, "--limit", "0") == every == events_of(tpi, "--limit", "6") == events_of(tpi, "--limit", "99")
+    assert events_of(tpi, "--patient", "P001", "--limit", "1") == [e for e in every if e["record"] == "P001-V1"][-1:]
+    table = tpi("audit", "--limit", "3")
+    assert table.exit_code == 0, table.stderr
+    assert [line.split("\t")[0] for line in table.stdout.splitlines()] == ["seq", "4", "5", "6"]
+    assert "showing the last 3 of 6 audit events; --limit 0 shows all" in table.stderr
+    assert len(tpi("audit").stdout.splitlines()) == 7  # fewer than a screenful: all, without a note
+    refused = tpi("audit", "--limit", "-1")
+    assert refused.exit_code == 2 and "--limit: give a number of audit events to show, or 0 for all" in refused.stderr
+
+
+def test_a_damaged_trail_line_prints_nothing_of_the_listing(tpi, history, store_path):
+    lines = trail_lines(store_path)
+    write_trail(store_path, [*lines[:-1], "[1, 2]\n"])
+    for args in (("--json",), ()):
+        result = tpi("audit", *args)
+        assert result.exit_code == 2 and result.stdout == ""
+        assert "line 6 of the trail is not an event" in result.stderr
+
+
 def test_an_untouched_store_verifies_with_its_counts(tpi, history):
     result = verify(tpi)
     assert result.exit_code == 0, result.stderr

@@ -138,6 +138,19 @@ def test_limit_applies_to_tables_and_json_and_a_negative_limit_is_bad_input(tpi,
     assert bad.exit_code == 2 and "--limit" in bad.stderr and bad.stdout == ""
 
 
+@pytest.mark.parametrize(("command", "noun"), [(("muscles",), "muscle"), (("drugs",), "drug")])
+def test_the_vocabulary_is_listed_whole_unless_limited(tpi, command, noun):
+    every = json.loads(tpi(*command, "--json").stdout)
+    assert len(tpi(*command).stdout.splitlines()) == len(every) + 1 > 3
+    two = tpi(*command, "--limit", "2")
+    assert two.stdout.splitlines()[1:] == tpi(*command).stdout.splitlines()[1:3]
+    assert f"showing 2 of {len(every)} {noun}s; --limit 0 shows all" in two.stderr
+    assert json.loads(tpi(*command, "--limit", "1", "--json").stdout) == every[:1]
+    assert len(json.loads(tpi(*command, "--limit", "0", "--json").stdout)) == len(every)
+    bad = tpi(*command, "--limit", "-1")
+    assert bad.exit_code == 2 and "--limit" in bad.stderr and bad.stdout == ""
+
+
 def test_a_long_patient_list_stops_at_a_screenful_and_says_how_many_more(tpi, tmp_path):
     lines = [json.dumps({"id": f"P{n:04d}", "name": f"Patient {n}", "dob": "1970-01-01"}) for n in range(130)]
     (tmp_path / "many.jsonl").write_text("\n".join(lines))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import itertools
+from collections.abc import Iterator
+from typing import Annotated, Any
 
 import typer
 
@@ -20,12 +22,28 @@ def _about_patient(record: str, patient_id: str) -> bool:
     return record == patient_id or (parts is not None and parts[0] == patient_id)
 
 
+def _events(store, patient: str | None) -> Iterator[dict[str, Any]]:
+    """The trail's events, oldest first, read as they come; only PATIENT's (and their visits') when given."""
+    from tpi_cli import audit
+    from tpi_cli.errors import InputError
+
+    for number, event in store.audit_events():
+        if not isinstance(event, dict):
+            raise InputError(f"audit: line {number} of the trail is not an event; `tpi audit verify` checks it")
+        if patient is None or (audit.record_kind(str(event.get("action"))) in ("patient", "visit")
+                               and _about_patient(str(event.get("record")), patient)):
+            yield event
+
+
 @audit_app.callback()
 @console.friendly
 def show(
     ctx: typer.Context,
     patient: Annotated[str | None, typer.Option("--patient", help="Only events about this patient and their visits.")]
     = None,
+    limit: Annotated[int | None, typer.Option(
+        "--limit", help="Show the last N events (0: all). Tables default to a screenful; --json to all.",
+        show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the events as JSON on stdout.")] = False,
 ) -> None:
     """List the audit trail, oldest first: who wrote or disclosed what, when.
@@ -34,32 +52,37 @@ def show(
 
     \b
     tpi audit --patient P001
+    tpi audit --limit 0 | grep visit.void
     tpi audit --json
     """
     if ctx.invoked_subcommand is not None:
         return
-    from tpi_cli import audit
     from tpi_cli.errors import InputError
 
+    if limit is None:
+        limit = 0 if as_json else 50
+    if limit < 0:
+        raise InputError(f"--limit: give a number of audit events to show, or 0 for all (not {limit})")
     store = open_store()
     if patient is not None and not store.has_patient(patient):
         raise InputError(f"patient: no patient with id {patient!r}; `tpi patient list` lists them")
-    events = []
-    for number, event in store.audit_events():
-        if not isinstance(event, dict):
-            raise InputError(f"audit: line {number} of the trail is not an event; `tpi audit verify` checks it")
-        if patient is None or (audit.record_kind(str(event.get("action"))) in ("patient", "visit")
-                               and _about_patient(str(event.get("record")), patient)):
-            events.append(event)
+    # read twice rather than held: every line is checked before the first is printed, and a clinic's trail of
+    # 50,000 events is never in memory (the trail only grows: the second reading stops where the first did)
+    total = sum(1 for _ in _events(store, patient))
+    first = total - limit if limit and total > limit else 0
+    events = itertools.islice(_events(store, patient), first, total)
+    note = f"showing the last {limit} of {total} audit events; --limit 0 shows all" if first else None
     if as_json:
-        console.print_json(events)
-        return
-    if not events:
+        console.print_json_records(events)
+    elif not total:
         console.info("No audit events yet.")
+    else:
+        console.table(f"{total} audit events (oldest first)", ["seq", "at", "by", "action", "record", "digest"],
+                      [[str(e.get("seq")), str(e.get("at")), str(e.get("by")), str(e.get("action")),
+                        str(e.get("record")), str(e.get("digest"))[:12]] for e in events], note=note)
         return
-    console.table(f"{len(events)} audit events (oldest first)", ["seq", "at", "by", "action", "record", "digest"],
-                  [[str(e.get("seq")), str(e.get("at")), str(e.get("by")), str(e.get("action")), str(e.get("record")),
-                    str(e.get("digest"))[:12]] for e in events])
+    if note:
+        console.info(note)
 
 
 @audit_app.command("verify")

@@ -164,6 +164,9 @@ def table(title: str | None, columns: list[str], rows: list[list[str]], note: st
 
 LimitOpt = Annotated[int | None, typer.Option(
     "--limit", help="Show at most N (0: all). Tables default to a screenful; --json to all.", show_default=False)]
+# a reference list (the vocabulary) is shown whole unless asked
+AllLimitOpt = Annotated[int | None, typer.Option("--limit", help="Show at most N (0, the default: all).",
+                                                 show_default=False)]
 
 
 def limited(records: Collection[Any], limit: int | None, noun: str, default: int) -> tuple[Iterable[Any], str | None]:

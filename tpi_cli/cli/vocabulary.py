@@ -21,6 +21,7 @@ def muscle_record(muscle) -> dict[str, Any]:
 def list_muscles(
     text: Annotated[str | None, typer.Argument(help="Part of a name or alias, or a group word (trapezius).",
                                                show_default=False)] = None,
+    limit: console.AllLimitOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List the muscles a site may name, with their aliases, region, level, CPT muscle and risks.
@@ -47,13 +48,16 @@ def list_muscles(
                 raise InputError(f"muscle: {error}") from None
         if vocab.group_choices(text):
             console.info(f"{text!r} names several muscles; a site names one of these:")
+    shown, note = console.limited(found, limit, "muscle", default=0)
     if as_json:
-        console.print_json([muscle_record(m) for m in found])
+        console.print_json([muscle_record(m) for m in shown])
+        if note:
+            console.info(note)
         return
     rows = [[m.name, ", ".join(m.aliases) or "—", m.region, m.level or "—",
-             m.anatomical if m.anatomical != m.name else "—", ", ".join(m.hazards) or "—"] for m in found]
-    console.table(console.counted(len(rows), "muscle"),
-                  ["muscle", "aliases", "region", "level", "CPT counts as", "risks"], rows)
+             m.anatomical if m.anatomical != m.name else "—", ", ".join(m.hazards) or "—"] for m in shown]
+    console.table(console.counted(len(found), "muscle"),
+                  ["muscle", "aliases", "region", "level", "CPT counts as", "risks"], rows, note=note)
 
 
 def drug_record(drug, settings) -> dict[str, Any]:
@@ -68,7 +72,7 @@ def drug_record(drug, settings) -> dict[str, Any]:
             "source": drug.source}
 
 
-def list_drugs(as_json: JsonOpt = False) -> None:
+def list_drugs(limit: console.AllLimitOpt = None, as_json: JsonOpt = False) -> None:
     """List the drugs an agent may name: brands, strengths sold and reference limits with their sources.
 
     These are the reference values; `tpi config show` lists what this clinic changed (limits.*, strengths.*).
@@ -83,9 +87,13 @@ def list_drugs(as_json: JsonOpt = False) -> None:
     from tpi_cli.settings import Settings
 
     settings = Settings()
-    records = [drug_record(drug, settings) for drug in vocab.drugs().values()]
+    every = list(vocab.drugs().values())
+    shown, note = console.limited(every, limit, "drug", default=0)
+    records = [drug_record(drug, settings) for drug in shown]
     if as_json:
         console.print_json(records)
+        if note:
+            console.info(note)
         return
     rows = []
     for r in records:
@@ -93,8 +101,8 @@ def list_drugs(as_json: JsonOpt = False) -> None:
         epi = (f"{r['max_mg_kg_epi']:g} mg/kg, ≤ {r['max_mg_epi']:g} mg" if "max_mg_epi" in r else "—")
         strengths = ", ".join(f"{v:g}" for v in r["strengths"]) + f" {r['unit']}"
         rows.append([r["name"], r["class"], ", ".join(r["brands"]) or "—", strengths, plain, epi, r["source"]])
-    console.table(f"{len(rows)} drugs", ["drug", "class", "brands", "strengths", "limit", "with epinephrine",
-                                         "source"], rows)
+    console.table(console.counted(len(every), "drug"), ["drug", "class", "brands", "strengths", "limit",
+                                                        "with epinephrine", "source"], rows, note=note)
 
 
 def register(app: typer.Typer) -> None:
