@@ -136,6 +136,19 @@ def test_due_lists_follow_ups_due_or_past_without_a_later_visit(tpi, people):
     assert tpi("due", "--within", "-1").exit_code == 2
 
 
+def test_due_lists_the_last_visit_as_stored_and_refuses_a_damaged_visits_file(tpi, people, store_path):
+    logged = visit(tpi, "P001", 50, "--site", "UT:left:2", "--site", "QL:bilateral", "--follow-up", ago(8))
+    [due] = json.loads(tpi("due", "--json").stdout)
+    assert (due["last_visit"], due["last_visit_date"], due["sites"]) == (logged["id"], logged["date"], logged["sites"])
+    path = store_path / "visits" / "p-P001.json"
+    data = json.loads(path.read_text())
+    next(iter(data["visits"].values()))["pain_after"] = 11  # readable JSON, not a valid visit: damage
+    path.write_text(json.dumps(data))
+    for args in (("--json",), ()):
+        result = tpi("due", *args)
+        assert result.exit_code == 3 and result.stdout == "" and str(path) in result.stderr
+
+
 def test_due_says_when_nothing_is_due(tpi, people):
     result = tpi("due")
     assert result.exit_code == 0 and result.stdout == "" and "No follow-ups due" in result.stderr

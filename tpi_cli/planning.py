@@ -15,7 +15,7 @@ from tpi_cli.store import Store
 @dataclass
 class DueFollowUp:
     patient: dict[str, Any]  # the stored patient record
-    last_visit: dict[str, Any]  # the patient's latest visit (not voided), as stored
+    last_visit: dict[str, Any]  # the patient's latest visit (not voided), in its JSON shape
     follow_up: dt.date
     repeat: RepeatDate | None
 
@@ -35,7 +35,7 @@ def due_follow_ups(store: Store, within_days: int = 0, today: dt.date | None = N
 
     Only the latest visit counts: a follow-up that a later visit already answered is not due.
     """
-    from tpi_cli.models import Patient, Visit
+    from tpi_cli.models import Patient
 
     if not 0 <= within_days <= 3650:
         raise InputError("--within: give a number of days from 0 to 3650")
@@ -44,15 +44,12 @@ def due_follow_ups(store: Store, within_days: int = 0, today: dt.date | None = N
     settings = Settings(store.settings())
     due = []
     for patient in store.patient_records():
-        records = store.visit_records(patient["id"])  # voided visits left out
-        if not records or not records[0].get("follow_up"):
+        # each visits file is validated once, straight from its text (its records and then their models again
+        # took 6.5 s of CPU for a clinic of 50,000 visits); voided visits left out
+        history = store.visits(patient["id"])
+        if not history or history[0].follow_up is None or history[0].follow_up > horizon:
             continue
-        follow_up = dt.date.fromisoformat(records[0]["follow_up"])
-        if follow_up > horizon:
-            continue
-        # models only for the few patients who are due
-        history = [Visit.model_validate(r) for r in records]
         repeat = earliest_repeat(Patient.model_validate(patient), history[0].sites, history, settings)
-        due.append(DueFollowUp(patient, records[0], follow_up, repeat))
+        due.append(DueFollowUp(patient, history[0].model_dump(mode="json"), history[0].follow_up, repeat))
     due.sort(key=lambda item: (item.follow_up, item.patient["id"]))
     return due
