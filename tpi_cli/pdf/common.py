@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import letter
+from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
+from reportlab.pdfbase.pdfmetrics import getFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, Table, TableStyle
 
@@ -116,7 +118,7 @@ def make_styles(size: float, leading: float = 1.3, minimum: float = 0) -> Styles
 
 
 def grid(rows: Sequence[Sequence[object]], widths: Sequence[float], styles: Styles,
-         header: bool = True, padding: float = 6, extra: Sequence[tuple] = ()) -> Table:
+         header: bool = True, padding: float = 6) -> Table:
     """A table whose cells print any text, header row shaded.
 
     Cells are plain text wrapped to the column (fast, and never read as markup); text in another
@@ -124,6 +126,7 @@ def grid(rows: Sequence[Sequence[object]], widths: Sequence[float], styles: Styl
     """
     from reportlab.lib.utils import simpleSplit
     from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.platypus.tables import CellStyle, _setCellStyle
 
     def cell(value: object, style: ParagraphStyle, width: float) -> object:
         if isinstance(value, Paragraph):
@@ -141,17 +144,54 @@ def grid(rows: Sequence[Sequence[object]], widths: Sequence[float], styles: Styl
 
     cells = [[cell(value, styles.cell_bold if header and i == 0 else styles.cell, widths[j])
               for j, value in enumerate(row)] for i, row in enumerate(rows)]
-    table = Table(cells, colWidths=list(widths), repeatRows=1 if header else 0, hAlign="LEFT")
-    size = styles.cell.fontSize
-    commands = [("GRID", (0, 0), (-1, -1), 0.5, RULE), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("FONT", (0, 0), (-1, -1), FONT, size, styles.cell.leading), ("TEXTCOLOR", (0, 0), (-1, -1), INK),
-                ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-                ("LEFTPADDING", (0, 0), (-1, -1), padding), ("RIGHTPADDING", (0, 0), (-1, -1), padding)]
+    # every body cell shares one cell style (and the header row another), set as TableStyle commands over the
+    # whole table would set each cell's own copy: 2,000 cells made 2,000 styles and 16,000 settings
+    def cell_style(font: str) -> CellStyle:
+        style = CellStyle(font)
+        for op, *values in (("VALIGN", "TOP"), ("FONT", font, styles.cell.fontSize, styles.cell.leading),
+                            ("TEXTCOLOR", INK), ("TOPPADDING", 2), ("BOTTOMPADDING", 3), ("LEFTPADDING", padding),
+                            ("RIGHTPADDING", padding)):
+            _setCellStyle([[style]], 0, 0, op, values)
+        return style
+
+    body, head = cell_style(FONT), cell_style(FONT_BOLD)
+    columns = len(widths)
+    cell_styles = [[head if header and i == 0 else body] * columns for i in range(len(cells))]
+    table = _Grid(cells, colWidths=list(widths), repeatRows=1 if header else 0, hAlign="LEFT", normalizedData=1,
+                  cellStyles=cell_styles)
+    commands = [("GRID", (0, 0), (-1, -1), 0.5, RULE)]
     if header:
-        commands += [("BACKGROUND", (0, 0), (-1, 0), SHADE), ("FONT", (0, 0), (-1, 0), FONT_BOLD, size,
-                                                                styles.cell.leading)]
-    table.setStyle(TableStyle(commands + list(extra)))
+        commands.append(("BACKGROUND", (0, 0), (-1, 0), SHADE))
+    table.setStyle(TableStyle(commands))
     return table
+
+
+class _Grid(Table):
+    """A table whose plain-text cells are written as the document's canvas would draw them line by line.
+
+    A 100-visit review has some 2,000 cells: through ``drawString`` each line costs a text object, a width
+    measured and thrown away and a dozen calls. The same operators are written here directly, so the page
+    is byte for byte the same (tests/test_pdf_grid.py holds it to the full path).
+    """
+
+    def _drawCell(self, cellval, cellstyle, pos, size) -> None:
+        canvas = self.canv
+        if (type(cellval) is not str or not isinstance(canvas, _TaggedCanvas) or cellstyle.alignment != "LEFT"
+                or cellstyle.valign != "TOP" or cellstyle.direction or cellstyle.shaping or cellstyle.href
+                or cellstyle.destination):
+            super()._drawCell(cellval, cellstyle, pos, size)
+            return
+        current = self._curcellstyle
+        if current is not cellstyle:
+            if current is None or cellstyle.color != current.color:
+                canvas.setFillColor(cellstyle.color)
+            if (current is None or cellstyle.leading != current.leading or cellstyle.fontname != current.fontname
+                    or cellstyle.fontsize != current.fontsize):
+                canvas.setFont(cellstyle.fontname, cellstyle.fontsize, cellstyle.leading)
+            self._curcellstyle = cellstyle
+        (column, row), (_, height) = pos, size
+        canvas.draw_lines(column + cellstyle.leftPadding, row + height - cellstyle.topPadding - cellstyle.fontsize,
+                          cellval.split("\n"), cellstyle.leading)
 
 
 # --- pages -----------------------------------------------------------------------------------------
@@ -184,18 +224,38 @@ class Page:
     later_patient_line: str | None = None
 
 
+class _TaggedCanvas(Canvas):
+    """A canvas whose drawing is tagged (``tagger``) and whose every text line ends with a space."""
+
+    def __init__(self, *args, **kwargs):
+        # the initial font would otherwise be Helvetica, listed in the PDF and never embedded
+        super().__init__(*args, **{**kwargs, "initialFontName": FONT})
+        self.tagger = Tagger()
+
+    def beginText(self, x: float = 0, y: float = 0, direction=None) -> SpacedLines:
+        return SpacedLines(self, x, y, direction)
+
+    def draw_lines(self, x: float, y: float, lines: list[str], leading: float) -> None:
+        """What ``drawString(x, y, line)`` draws for each of LINES, LEADING apart, in the current font (tpi's
+        faces are TrueType): one text object per line whose text ends with a space (SpacedLines), in one step."""
+        font = getFont(self._fontname)
+        doc, escape, code = self._doc, self._escape, self._code
+        size = f"{fp_str(self._fontsize)} Tf {fp_str(self._leading)} TL"
+        for line in lines:
+            # a new text object starts with no subset chosen: each run of one subset names its font
+            runs = " ".join(f"{font.getSubsetInternalName(subset, doc)} {size} ({escape(text)}) Tj"
+                            for subset, text in font.splitString(line + " ", doc))
+            code.append(f"BT 1 0 0 1 {fp_str(x, y)} Tm {runs} T* ET")
+            y -= leading
+
+
 def _numbered_canvas(page: Page, styles: Styles) -> type[Canvas]:
-    class NumberedCanvas(Canvas):
+    class NumberedCanvas(_TaggedCanvas):
         """Draws 'Page x of y' once the number of pages is known (ActiveState recipe 576832)."""
 
         def __init__(self, *args, **kwargs):
-            # the initial font would otherwise be Helvetica, listed in the PDF and never embedded
-            super().__init__(*args, **{**kwargs, "initialFontName": FONT})
+            super().__init__(*args, **kwargs)
             self._pages: list[dict] = []
-            self.tagger = Tagger()
-
-        def beginText(self, x: float = 0, y: float = 0, direction=None) -> SpacedLines:
-            return SpacedLines(self, x, y, direction)
 
         def showPage(self) -> None:
             self._pages.append(dict(self.__dict__))
