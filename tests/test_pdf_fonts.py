@@ -9,7 +9,7 @@ import subprocess
 import unicodedata
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
@@ -118,3 +118,27 @@ def test_a_text_needs_a_script_face_exactly_when_a_character_is_in_a_script_rang
 @given(st.text(alphabet=st.sampled_from(_EDGES + _PRINTED + list("ab 1"))))
 def test_any_mix_needs_a_script_face_exactly_when_a_character_is_in_a_script_range(text):
     assert fonts.needs_script_font(text) == _in_a_script_range(text)
+
+
+# Latin (ASCII and beyond), Greek, Cyrillic: more than 256 characters, so a document's text spans subsets; a
+# no-break space (printed as a space) and characters the face lacks (printed as its missing glyph)
+_SPLIT_CHARS = (list("aeiouWw10%-→ÑéØ ()\\\u00a0—·") + [chr(c) for c in range(0x100, 0x250)]
+                + [chr(c) for c in range(0x391, 0x3ca)] + [chr(c) for c in range(0x410, 0x450)] + ["王", "ก"])
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from(_SPLIT_CHARS), max_size=40), max_size=40))
+@example(["".join(_SPLIT_CHARS), "Ωé a\u00a0b", "".join(reversed(_SPLIT_CHARS))])  # past the first subset
+def test_text_splits_into_the_same_subsets_and_codes_as_reportlab_splits_it(texts):
+    # tpi's faces split text already coded in a document with str.translate: the codes and subsets must be
+    # ReportLab's own, text after text, as characters new to the document are given codes
+    from reportlab.pdfbase.pdfdoc import PDFDocument
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    path = str(fonts.FONTS_DIR / f"{fonts.BASE}.ttf")
+    ours, reportlab = fonts._true_type()("ours", path), TTFont("reportlab", path)
+    doc_ours, doc_reportlab = PDFDocument(), PDFDocument()
+    for text in texts + texts:  # each text again once all its characters have codes
+        assert ours.splitString(text, doc_ours) == reportlab.splitString(text, doc_reportlab)
+    codes = [getattr(font.state.get(doc), "assignments", None) for font, doc in ((ours, doc_ours),
+                                                                                  (reportlab, doc_reportlab))]
+    assert codes[0] == codes[1]

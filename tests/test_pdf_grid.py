@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from reportlab.lib.utils import simpleSplit
 
@@ -76,7 +76,9 @@ def reportlab_table(cells: list[list[object]], header: bool, padding: float):
 
 
 @settings(max_examples=60, deadline=None)
-@given(rows=st.lists(st.lists(CELL_TEXT, min_size=3, max_size=3), min_size=1, max_size=60), header=st.booleans())
+@given(rows=st.lists(st.lists(CELL_TEXT, min_size=3, max_size=3), min_size=1, max_size=120), header=st.booleans())
+@example(rows=[[f"2026-01-{n % 28 + 1:02d}", "upper trapezius L; levator scapulae R " * (n % 3), "(\\) Ωмé"]
+               for n in range(150)], header=True)  # over three pages: split twice, the header row repeated
 def test_a_grid_is_written_byte_for_byte_as_reportlab_builds_and_draws_it(rows, header):
     # grid shares cell styles and writes plain-text lines itself: the PDF must be exactly ReportLab's own,
     # over page breaks (a repeated header row), wrapped and multi-line cells and every subset of the face

@@ -157,8 +157,13 @@ def grid(rows: Sequence[Sequence[object]], widths: Sequence[float], styles: Styl
     body, head = cell_style(FONT), cell_style(FONT_BOLD)
     columns = len(widths)
     cell_styles = [[head if header and i == 0 else body] * columns for i in range(len(cells))]
-    table = _Grid(cells, colWidths=list(widths), repeatRows=1 if header else 0, hAlign="LEFT", normalizedData=1,
-                  cellStyles=cell_styles)
+    # a row of plain text is as tall as ReportLab works out each time the table is wrapped or split across
+    # pages (its lines times the leading, plus the padding); a row with a paragraph is left to ReportLab
+    pads, leading = body.bottomPadding + body.topPadding, body.leading
+    heights = [max(leading * (value.count("\n") + 1) + pads for value in row)
+               if all(type(value) is str for value in row) else None for row in cells]
+    table = _Grid(cells, colWidths=list(widths), rowHeights=heights, repeatRows=1 if header else 0, hAlign="LEFT",
+                  normalizedData=1, cellStyles=cell_styles)
     commands = [("GRID", (0, 0), (-1, -1), 0.5, RULE)]
     if header:
         commands.append(("BACKGROUND", (0, 0), (-1, 0), SHADE))

@@ -71,13 +71,45 @@ def needs_shaping(markup: str) -> bool:
 
 
 @cache
+def _true_type() -> type:
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    class TrueType(TTFont):
+        """A TrueType face whose text, once each of its characters has a code in the document's first subset,
+        is split with str.translate: ReportLab's splitString looks every character up in Python (a tenth of
+        drawing a 100-visit review). Text with a character new to the document still goes through it, and
+        that gives the new characters their codes (tests/test_pdf_fonts.py holds both to the same result)."""
+
+        def splitString(self, text, doc, encoding="utf-8"):
+            state = self.state.get(doc)
+            codes = getattr(state, "tpi_codes", None)
+            if codes is not None and type(text) is str and text and codes[0].issuperset(text):
+                return [(0, text.translate(codes[1]).encode("latin-1"))]
+            split = super().splitString(text, doc, encoding)
+            if type(text) is str:
+                state = self.state[doc]
+                if codes is None:
+                    codes = state.tpi_codes = (set(), {})
+                    text = "".join(map(chr, state.assignments)) + text  # the codes given before
+                known, table = codes
+                for char in set(text).difference(known):
+                    code = state.assignments.get(ord(char))
+                    if code is not None and code < 256:  # a code in the first subset
+                        known.add(char)
+                        table[ord(char)] = chr(code)
+            return split
+
+    return TrueType
+
+
+@cache
 def register_base() -> None:
     from reportlab.lib.fonts import addMapping
     from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
 
-    pdfmetrics.registerFont(TTFont(BASE, str(FONTS_DIR / f"{BASE}.ttf")))
-    pdfmetrics.registerFont(TTFont(BASE_BOLD, str(FONTS_DIR / f"{BASE_BOLD}.ttf")))
+    TrueType = _true_type()
+    pdfmetrics.registerFont(TrueType(BASE, str(FONTS_DIR / f"{BASE}.ttf")))
+    pdfmetrics.registerFont(TrueType(BASE_BOLD, str(FONTS_DIR / f"{BASE_BOLD}.ttf")))
     for bold, italic, name in ((0, 0, BASE), (1, 0, BASE_BOLD), (0, 1, BASE), (1, 1, BASE_BOLD)):
         addMapping(BASE, bold, italic, name)
 
@@ -87,10 +119,9 @@ def script_font(script: str) -> str:
     """The registered font name for SCRIPT's face (read from disk on first use)."""
     from reportlab.lib.fonts import addMapping
     from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
 
     name = f"tpi-{script}"
-    pdfmetrics.registerFont(TTFont(name, str(FONTS_DIR / f"{name}.ttf")))
+    pdfmetrics.registerFont(_true_type()(name, str(FONTS_DIR / f"{name}.ttf")))
     # one weight ships per script: <b> around such a name prints it in the regular face, never as boxes
     for bold in (0, 1):
         for italic in (0, 1):

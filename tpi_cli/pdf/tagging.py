@@ -190,12 +190,19 @@ class Tagger:
         tree = _Tree(self.root, self.owners, [page.__InternalName__ for page in doc.Pages.pages])
         doc.Catalog.StructTreeRoot = tree
         doc.Reference(tree)  # before the elements: the document element points back at it
+        # each element gets the next object number and its name as doc.Reference gives them, without
+        # Reference's checks for objects registered before (for 2,000 cells they cost more than the writing)
+        numbers, names, objects = doc.idToObjectNumberAndVersion, doc.numberToId, doc.idToObject
+        number = doc.objectcounter
         stack = [self.root]
         while stack:
             element = stack.pop()
             element.tree = tree
-            doc.Reference(element)
-            stack.extend(kid for kid in reversed(element.kids) if isinstance(kid, Element))
+            number += 1
+            name = element.__InternalName__ = f"R{number}"
+            numbers[name], names[number], objects[name] = (number, 0), name, element
+            stack.extend(kid for kid in reversed(element.kids) if type(kid) is Element)
+        doc.objectcounter = number
         doc.Catalog.MarkInfo = PDFDictionary({"Marked": "true"})
         canvas.setViewerPreference("DisplayDocTitle", "true")
 
