@@ -124,8 +124,6 @@ def grid(rows: Sequence[Sequence[object]], widths: Sequence[float], styles: Styl
     Cells are plain text wrapped to the column (fast, and never read as markup); text in another
     script becomes a paragraph so it can switch to that script's face.
     """
-    from reportlab.lib.utils import simpleSplit
-    from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.platypus.tables import CellStyle, _setCellStyle
 
     def cell(value: object, style: ParagraphStyle, width: float) -> object:
@@ -136,11 +134,12 @@ def grid(rows: Sequence[Sequence[object]], widths: Sequence[float], styles: Styl
             return paragraph(text(raw), style)
         # plain text, wrapped here: tables re-measure paragraph cells each time they split across pages
         room = width - 2 * padding - 1
+        font, size = getFont(style.fontName), style.fontSize
         # most cells fit on one line as given: what simpleSplit returns for them, without measuring each
         # word (a third of a 100-visit review's table work); near the edge, simpleSplit's own sum decides
-        if stringWidth(raw, style.fontName, style.fontSize) < room - 0.01 and raw == " ".join(raw.split()):
+        if font.stringWidth(raw, size) < room - 0.01 and raw == " ".join(raw.split()):
             return raw
-        return "\n".join(simpleSplit(raw, style.fontName, style.fontSize, room)) or raw
+        return "\n".join(_simple_split(raw, font, size, room)) or raw
 
     cells = [[cell(value, styles.cell_bold if header and i == 0 else styles.cell, widths[j])
               for j, value in enumerate(row)] for i, row in enumerate(rows)]
@@ -169,6 +168,27 @@ def grid(rows: Sequence[Sequence[object]], widths: Sequence[float], styles: Styl
         commands.append(("BACKGROUND", (0, 0), (-1, 0), SHADE))
     table.setStyle(TableStyle(commands))
     return table
+
+
+def _simple_split(raw: str, font, size: float, room: float) -> list[str]:
+    """ReportLab's simpleSplit(raw, font, size, room), word for word and sum for sum, measuring with the
+    font itself rather than through a lambda and pdfmetrics' font lookup for every word."""
+    lines = []
+    space = font.stringWidth(" ", size)
+    for line in raw.split("\n"):
+        words: list[str] = []
+        width = -space
+        for word in line.split():
+            measured = font.stringWidth(word, size)
+            if width + space + measured <= room or not words:
+                words.append(word)
+                width = width + space + measured
+            else:
+                lines.append(" ".join(words))
+                words, width = [word], measured
+        if words:
+            lines.append(" ".join(words))
+    return lines
 
 
 class _Grid(Table):
@@ -236,6 +256,7 @@ class _TaggedCanvas(Canvas):
         # the initial font would otherwise be Helvetica, listed in the PDF and never embedded
         super().__init__(*args, **{**kwargs, "initialFontName": FONT})
         self.tagger = Tagger()
+        self._subset_names: dict[tuple[str, int], str] = {}  # (font, subset) → its name in this document
 
     def beginText(self, x: float = 0, y: float = 0, direction=None) -> SpacedLines:
         return SpacedLines(self, x, y, direction)
@@ -244,13 +265,18 @@ class _TaggedCanvas(Canvas):
         """What ``drawString(x, y, line)`` draws for each of LINES, LEADING apart, in the current font (tpi's
         faces are TrueType): one text object per line whose text ends with a space (SpacedLines), in one step."""
         font = getFont(self._fontname)
-        doc, escape, code = self._doc, self._escape, self._code
+        doc, escape, code, names = self._doc, self._escape, self._code, self._subset_names
         size = f"{fp_str(self._fontsize)} Tf {fp_str(self._leading)} TL"
         for line in lines:
-            # a new text object starts with no subset chosen: each run of one subset names its font
-            runs = " ".join(f"{font.getSubsetInternalName(subset, doc)} {size} ({escape(text)}) Tj"
-                            for subset, text in font.splitString(line + " ", doc))
-            code.append(f"BT 1 0 0 1 {fp_str(x, y)} Tm {runs} T* ET")
+            runs = []
+            for subset, text in font.splitString(line + " ", doc):
+                # a new text object starts with no subset chosen: each run of one subset names its font
+                # (getSubsetInternalName adds the font to the document the first time, then only names it)
+                name = names.get((font.fontName, subset))
+                if name is None:
+                    name = names[font.fontName, subset] = font.getSubsetInternalName(subset, doc)
+                runs.append(f"{name} {size} ({escape(text)}) Tj")
+            code.append(f"BT 1 0 0 1 {fp_str(x, y)} Tm {' '.join(runs)} T* ET")
             y -= leading
 
 
@@ -332,15 +358,16 @@ def render(story: list, page: Page, styles: Styles, *, title: str, author: str, 
     bottom = bottom_edge + label_height + footer_height + 10
 
     def template(name: str, lines: list[Paragraph], following: str) -> PageTemplate:
-        top = top_edge + _height(lines, width) + 12
+        # wrapped once: each page draws them as they are (wrapping them again for every page gave the same)
+        heights = [line.wrap(width, 10 * inch)[1] for line in lines]
+        top = top_edge + sum(heights) + 12
 
         def decorate(canvas: Canvas, doc: BaseDocTemplate) -> None:
             canvas.saveState()
             x, y = margin + PAD, letter[1] - top_edge
             # page 1's header is read first; on later pages it repeats and is page furniture
             with _furniture(canvas, name != "First"):
-                for paragraph in lines:
-                    _, h = paragraph.wrap(width, 10 * inch)
+                for paragraph, h in zip(lines, heights, strict=True):
                     paragraph.drawOn(canvas, x, y - h)
                     y -= h
             with canvas.tagger.artifact(canvas):
@@ -351,8 +378,7 @@ def render(story: list, page: Page, styles: Styles, *, title: str, author: str, 
 
         def foot(canvas: Canvas, doc: BaseDocTemplate) -> None:
             # drawn after the page's text, so text extraction and screen readers meet it last
-            if footer:
-                footer.wrap(width, 10 * inch)
+            if footer:  # wrapped once, for its height
                 with _furniture(canvas, canvas.getPageNumber() > 1):
                     footer.drawOn(canvas, margin + PAD, bottom_edge + label_height + 2)
 

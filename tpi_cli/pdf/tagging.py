@@ -49,56 +49,58 @@ class Element(PDFObject):
     """
 
     __RefOnly__ = 1  # always an indirect object: the parent tree and the children point at it
+    scope: str | None = None  # a header cell's: Column or Row
+    actual: str | None = None  # the text as typed, when the drawn glyphs are not in reading order
+    tree: _Tree  # set when the document is written (``finish``), with the element's object number
+    number: int
 
     def __init__(self, tag: str, parent: Element | None = None, alt: str | None = None) -> None:
         self.tag, self.parent, self.alt = tag, parent, alt
-        self.scope: str | None = None  # a header cell's: Column or Row
-        self.actual: str | None = None  # the text as typed, when the drawn glyphs are not in reading order
         self.kids: list[Element | tuple[int, int]] = []
-        self.tree: _Tree | None = None  # set when the document is written
         if parent is not None:
             parent.kids.append(self)
 
     def format(self, document) -> bytes:
-        numbers, pages = document.idToObjectNumberAndVersion, self.tree.pages
+        pages = self.tree.page_numbers
         parent = self.parent if self.parent is not None else self.tree
-        out = [f"<< /Type /StructElem /S /{self.tag} /P {numbers[parent.__InternalName__][0]} 0 R"]
+        out = f"<< /Type /StructElem /S /{self.tag} /P {parent.number} 0 R"
         first = None
         kids = []
         for kid in self.kids:
             if type(kid) is not tuple:
-                kids.append(f"{numbers[kid.__InternalName__][0]} 0 R")
+                kids.append(f"{kid.number} 0 R")
                 continue
             if first is None:
                 first = kid[0]
-                out.append(f" /Pg {numbers[pages[first - 1]][0]} 0 R")
+                out += f" /Pg {pages[first - 1]} 0 R"
             if kid[0] == first:
                 kids.append(str(kid[1]))
             else:  # the same element continued on another page
-                kids.append(f"<< /Type /MCR /Pg {numbers[pages[kid[0] - 1]][0]} 0 R /MCID {kid[1]} >>")
-        out.append(f" /K [{' '.join(kids)}]")
+                kids.append(f"<< /Type /MCR /Pg {pages[kid[0] - 1]} 0 R /MCID {kid[1]} >>")
+        out += f" /K [{' '.join(kids)}]"
         if self.scope:
-            out.append(f" /A << /O /Table /Scope /{self.scope} >>")
-        head = "".join(out).encode("ascii")
+            out += f" /A << /O /Table /Scope /{self.scope} >>"
+        if not (self.alt or self.actual):
+            return (out + " >>").encode("ascii")
         alt = b" /Alt " + PDFString(self.alt).format(document) if self.alt else b""
         actual = b" /ActualText " + PDFString(self.actual).format(document) if self.actual else b""
-        return head + alt + actual + b" >>"
+        return out.encode("ascii") + alt + actual + b" >>"
 
 
 class _Tree(PDFObject):
     """The structure tree root with its parent tree: for each page, the element of each MCID."""
 
     __RefOnly__ = 1
+    number: int  # set when the document is written, with its pages' object numbers
 
-    def __init__(self, root: Element, owners: dict[int, list[Element]], pages: list[str]) -> None:
-        self.root, self.owners, self.pages = root, owners, pages
+    def __init__(self, root: Element, owners: dict[int, list[Element]], page_numbers: list[int]) -> None:
+        self.root, self.owners, self.page_numbers = root, owners, page_numbers
 
     def format(self, document) -> bytes:
-        numbers = document.idToObjectNumberAndVersion
-        nums = " ".join(f"{index} [{' '.join(f'{numbers[owner.__InternalName__][0]} 0 R' for owner in owners)}]"
-                        for index, owners in ((i, self.owners.get(i + 1, [])) for i in range(len(self.pages))))
-        return (f"<< /Type /StructTreeRoot /K {numbers[self.root.__InternalName__][0]} 0 R "
-                f"/ParentTree << /Nums [{nums}] >> /ParentTreeNextKey {len(self.pages)} >>").encode("ascii")
+        nums = " ".join(f"{index} [{' '.join(f'{owner.number} 0 R' for owner in self.owners.get(index + 1, []))}]"
+                        for index in range(len(self.page_numbers)))
+        return (f"<< /Type /StructTreeRoot /K {self.root.number} 0 R "
+                f"/ParentTree << /Nums [{nums}] >> /ParentTreeNextKey {len(self.page_numbers)} >>").encode("ascii")
 
 
 class Tagger:
@@ -187,18 +189,19 @@ class Tagger:
         for index, page in enumerate(doc.Pages.pages):
             page.__NoDefault__ = [*type(page).__NoDefault__, "StructParents"]
             page.StructParents = index
-        tree = _Tree(self.root, self.owners, [page.__InternalName__ for page in doc.Pages.pages])
+        numbers, names, objects = doc.idToObjectNumberAndVersion, doc.numberToId, doc.idToObject
+        tree = _Tree(self.root, self.owners, [numbers[page.__InternalName__][0] for page in doc.Pages.pages])
         doc.Catalog.StructTreeRoot = tree
         doc.Reference(tree)  # before the elements: the document element points back at it
+        tree.number = numbers[tree.__InternalName__][0]
         # each element gets the next object number and its name as doc.Reference gives them, without
         # Reference's checks for objects registered before (for 2,000 cells they cost more than the writing)
-        numbers, names, objects = doc.idToObjectNumberAndVersion, doc.numberToId, doc.idToObject
         number = doc.objectcounter
         stack = [self.root]
         while stack:
             element = stack.pop()
-            element.tree = tree
             number += 1
+            element.tree, element.number = tree, number
             name = element.__InternalName__ = f"R{number}"
             numbers[name], names[number], objects[name] = (number, 0), name, element
             stack.extend(kid for kid in reversed(element.kids) if type(kid) is Element)
@@ -255,28 +258,30 @@ class _TableTags:
     """
 
     def __call__(self, table: Table, event: str, *args) -> None:
-        if event == "startTable":
+        # the events of every cell first: the others come once a row or once a table
+        if event == "startCell":
+            state = table._tag_state
+            if state is not None:
+                cell = Element("TD", table._tag_row)
+                if args[0] < state[0] or args[1] < state[1]:
+                    cell.tag, cell.scope = "TH", "Column" if args[0] < state[0] else "Row"
+                state[2].begin(table.canv, cell)
+        elif event == "endCell":
+            if table._tag_state is not None:
+                table._tag_state[2].end(table.canv)
+        elif event == "startRow":
+            if table._tag_state is not None:
+                table._tag_row = Element("TR", table._tag_element)
+        elif event == "startTable":
             tagger = table._tag_tagger = getattr(table.canv, "tagger", None)
             table._tag_state = None if tagger is None or getattr(table, "_tag_layout", False) else (
                 max(table.repeatRows if isinstance(table.repeatRows, int) else 0, getattr(table, "_tag_header_rows", 0)),
-                getattr(table, "_tag_header_columns", 0))
-            return
-        tagger, state = table._tag_tagger, table._tag_state
-        if tagger is None:
-            return
-        if event == "startCell" and state is not None:
-            scope = "Column" if args[0] < state[0] else "Row" if args[1] < state[1] else None
-            cell = Element("TH" if scope else "TD", table._tag_row)
-            cell.scope = scope
-            tagger.begin(table.canv, cell)
-        elif event == "endCell" and state is not None:
-            tagger.end(table.canv)
-        elif event == "startRow" and state is not None:
-            table._tag_row = Element("TR", table._tag_element)
-        elif event in ("startBG", "startLines"):
-            tagger.begin_artifact(table.canv)
-        elif event in ("endBG", "endLines"):
-            tagger.end(table.canv)
+                getattr(table, "_tag_header_columns", 0), tagger)
+        elif table._tag_tagger is not None:
+            if event in ("startBG", "startLines"):
+                table._tag_tagger.begin_artifact(table.canv)
+            elif event in ("endBG", "endLines"):
+                table._tag_tagger.end(table.canv)
 
 
 TABLE_CALLBACK = _TableTags()
