@@ -51,6 +51,30 @@ EXTRAS = {
     "overdose": '"override_reason": "", "notes": "x"',
     "deep nesting": '"prior_relief": ' + "[" * 5000 + "]" * 5000,
     "trailing comma": '"notes": "x",',
+    # a key given twice is found however the line is spaced, wherever the object, and whatever the texts hold
+    "twice in a site": '"sites": [{"muscle": "upper trapezius", "side": "left", "side": "right"}]',
+    "twice in a concentration": '"agents": [{"drug": "lidocaine", "concentration": {"value": 1, "unit": "%", '
+                                '"value": 2}, "volume_ml": 2}]',
+    "twice in prior relief": '"prior_relief": {"pct": 50, "weeks": 6, "pct": 60}',
+    "twice in a score": '"functional_scores": [{"scale": "NDI", "score": 10, "score": 12}]',
+    "twice, spaced": '"notes" : "a", "notes"   : "b"',
+    "a colon in a text": '"notes": "a\\": b", "needle": ":", "skin_prep": "\\":"',
+    "a text of a key's end twice": '"notes": "\\"x\\": 1, \\"x\\": 2"',
+    "a colon in a text and a key twice": '"notes": "a\\": b", "needle": "x", "needle": "y"',
+    "spaced keys": '"notes"   :   "ok" ,  "needle" :"27G"',
+    "no-break space before a colon": '"notes"\u00a0: "x"'.replace("\\u00a0", "\u00a0"),
+    "trailing data": '"notes": "x"} {"a": 1',
+    "two objects": '"notes": "x"}{"patient_id": "P1"',
+    "invalid escape": '"notes": "a\\qb"',
+    "escaped slash": '"notes": "a\\/b"',
+    "leading zero": '"inr": 01',
+    "plus sign": '"inr": +1',
+    "bare point": '"inr": .5',
+    "point without digits": '"inr": 1.',
+    "capital exponent": '"inr": 1E0',
+    "minus zero whole": '"pain_after": -0',
+    "true in capitals": '"ultrasound": True',
+    "single quotes": "'notes': 'x'",
 }
 # A line that gives pain_before its own way leaves the template's out: a key given twice is a refusal of its own.
 LINES = {name: (VISIT.replace('"pain_before": 5, ', "") if extra.startswith('"pain_before"') else VISIT)
@@ -96,6 +120,12 @@ def test_a_visit_line_read_from_its_text_is_what_the_full_reading_makes_of_it(tm
                        .replace("pain_before", "notes" if name == "twice the same key" else "pain_before")), got
     if name in ("nul escape", "lone surrogate", "1.0 for a whole number", "text for a whole number"):
         assert got[0] == "InputError", got
+    twice = {"twice in a site": "side", "twice in a concentration": "value", "twice in prior relief": "pct",
+             "twice in a score": "score", "twice, spaced": "notes", "a colon in a text and a key twice": "needle"}
+    if name in twice:
+        assert got == ("InputError", f'line 2: "{twice[name]}" is given twice in one record; keep the one you mean')
+    if name in ("a colon in a text", "a text of a key's end twice", "spaced keys", "escaped slash"):
+        assert got[0] == "stored", got
 
 
 def test_the_lines_as_read_keep_their_numbers_and_the_first_bad_one_is_named(tmp_path):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,11 +32,11 @@ RECORD_KINDS = {"patient": "patient", "visit": "visit", "config": "setting", "pr
 
 # json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) builds this encoder on every call:
 # an import encodes four texts a visit (the record, the event's hash, its pending line, its trail line)
-_canonical_text = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+canonical_text = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
 
 
 def canonical(data: Any) -> bytes:
-    return _canonical_text(data).encode()
+    return canonical_text(data).encode()
 
 
 def digest(record: Any) -> str:
@@ -80,21 +80,25 @@ def event_hash(event: dict[str, Any]) -> str:
     return hashlib.sha256(canonical({k: v for k, v in event.items() if k != "hash"})).hexdigest()
 
 
-def new_event(head: Head, *, at: str, by: str, action: str, record: str, record_digest: str) -> dict[str, Any]:
-    event = {"seq": head.seq + 1, "at": at, "by": by, "action": action, "record": record,
-             "digest": record_digest, "prev": head.hash}
-    event["hash"] = event_hash(event)
-    return event
-
-
 def chain(head: Head, at: str, by: str, writes: Iterable[tuple[str, str, str]]) -> list[dict[str, Any]]:
     """Events for WRITES ((action, record, digest) in order), chained from HEAD."""
-    events = []
+    return [event for event, _ in chain_lines(head, at, by, writes)]
+
+
+def chain_lines(head: Head, at: str, by: str, writes: Iterable[tuple[str, str, str]]
+                ) -> Iterator[tuple[dict[str, Any], bytes]]:
+    """(event, its :func:`line`) for WRITES, chained from HEAD, one at a time: each event encoded once.
+
+    The line is the text the hash was taken of with ``"hash"`` put in its sorted place, after ``"digest"``:
+    ``,"prev":`` occurs once in that text (a quote inside a JSON string is escaped), so the insertion is exact.
+    """
     for action, record, record_digest in writes:
-        event = new_event(head, at=at, by=by, action=action, record=record, record_digest=record_digest)
-        events.append(event)
-        head = Head.of(event)
-    return events
+        event = {"seq": head.seq + 1, "at": at, "by": by, "action": action, "record": record,
+                 "digest": record_digest, "prev": head.hash}
+        text = canonical(event)
+        event["hash"] = hashlib.sha256(text).hexdigest()
+        yield event, text.replace(b',"prev":', b',"hash":"' + event["hash"].encode() + b'","prev":', 1) + b"\n"
+        head = Head(event["seq"], event["hash"])
 
 
 def line(event: dict[str, Any]) -> bytes:

@@ -54,10 +54,14 @@ def _write_all(fd: int, data: bytes | Iterable[bytes]) -> None:
 
 def _new_file(path: Path) -> int:
     """A new 0600 file at PATH, open for writing; replaces a regular file, never follows a link."""
-    with contextlib.suppress(FileNotFoundError):
-        if stat.S_ISREG(os.lstat(path).st_mode):
-            os.unlink(path)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, FILE_MODE)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
+    try:  # usually nothing is there: one call, not a look first (an import makes a file per patient)
+        fd = os.open(path, flags, FILE_MODE)
+    except FileExistsError:
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_ISREG(os.lstat(path).st_mode):
+                os.unlink(path)
+        fd = os.open(path, flags, FILE_MODE)
     try:
         os.fchmod(fd, FILE_MODE)
     except BaseException:

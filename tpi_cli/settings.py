@@ -10,6 +10,7 @@ is a division by zero, 99999999 days is past the last date Python knows).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Hashable
 from typing import Any, NamedTuple
 
 from tpi_cli import vocab
@@ -286,6 +287,7 @@ class Settings:
     def __init__(self, stored: dict[str, Any] | None = None):
         self.stored = dict(stored or {})
         self._payers: dict[str, dict[str, Any]] = {}
+        self._derived: dict[Hashable, Any] = {}
 
     def __getitem__(self, key: str) -> Any:
         if key in self.stored:
@@ -301,5 +303,17 @@ class Settings:
         return self._payers[profile]
 
     def drug_limit(self, drug: str, field: str) -> float | None:
+        return self.derived(("drug_limit", drug, field), lambda: self._drug_limit(drug, field))
+
+    def _drug_limit(self, drug: str, field: str) -> float | None:
         key = f"limits.{drug}.{field}"
         return self[key] if key in SETTINGS else None
+
+    def derived(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """What COMPUTE makes of these settings (and the fixed vocabulary) alone, made once per KEY: an import asks
+        the same limits and strengths of every visit. Settings are not changed once read (a change makes new ones)."""
+        try:
+            return self._derived[key]
+        except KeyError:
+            value = self._derived[key] = compute()
+            return value

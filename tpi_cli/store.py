@@ -278,7 +278,10 @@ class Store:
         self._audit_log = self.root / "audit.jsonl"
         self._audit_head_file = self.root / "audit.head"
         self._audit_pending = self.root / "audit.pending"
-        self._events: list[dict[str, Any]] = []  # chained in this transaction, appended when it ends
+        # events chained in this transaction, appended when it ends: their lines (audit.line, encoded once) and
+        # the last one's head (an import's 50,000 events are held as text, not as 50,000 dicts)
+        self._events: list[bytes] = []
+        self._events_head = audit.Head()
         self._locked = False
         self._cache: dict[Path, tuple[tuple[int, int, int], dict[str, Any]]] = {}
         self._patient_index: tuple[dict[str, Any], dict[str, tuple[str, dict[str, Any]]]] | None = None
@@ -940,9 +943,9 @@ class Store:
             key = index.get(record.id)
             if key is None:
                 key, next_key = str(next_key), next_key + 1
-            text = audit.canonical(record.model_dump(mode="json"))
-            rows[key] = text.decode()
-            writes.append((action, record.id, hashlib.sha256(text).hexdigest()))
+            text = audit.canonical_text(record.model_dump(mode="json"))
+            rows[key] = text
+            writes.append((action, record.id, hashlib.sha256(text.encode()).hexdigest()))
         tables = [f"{json.dumps(name)}:{_json(other)}" for name, other in data.items()]
         tables.append(json.dumps(table_name) + ":{" + ",".join(f'"{key}":{row}' for key, row in rows.items()) + "}")
         staged = _staged_name(path)
@@ -992,9 +995,11 @@ class Store:
         self._require_lock()
         if not writes:
             return
-        head = audit.Head.of(self._events[-1]) if self._events else self._trail_end()
-        self._events.extend(audit.chain(head, audit.now_text(), self.user(), writes))
-        write_private_file(self._audit_pending, _event_lines(self._events))
+        head = self._events_head if self._events else self._trail_end()
+        for event, text in audit.chain_lines(head, audit.now_text(), self.user(), writes):
+            self._events.append(text)
+            self._events_head = audit.Head.of(event)
+        write_private_file(self._audit_pending, _joined(self._events))
 
     def adopt_trail(self, events: Iterable[dict[str, Any]]) -> None:
         """Start this store's empty trail with EVENTS, another store's trail verbatim (store copy).
@@ -1006,8 +1011,9 @@ class Store:
             raise StoreError(f"the store {self.root} already has an audit trail; copy into an empty store")
         events = list(events)
         if events:
-            self._events.extend(events)
-            write_private_file(self._audit_pending, _event_lines(self._events))
+            self._events.extend(audit.line(event) for event in events)
+            self._events_head = audit.Head.of(events[-1])
+            write_private_file(self._audit_pending, _joined(self._events))
 
     def audit_disclosure(self, action: str, file_name: str, data_digest: str) -> None:
         """Record that a file of patient data left the store (an export, a PDF, a backup): after writing it."""
@@ -1114,15 +1120,16 @@ class Store:
                 "Restore the store from a backup."
             ) from None
 
-    def _append_events(self, events: list[dict[str, Any]]) -> None:
-        if not events:
+    def _append_events(self, lines: list[bytes], head: audit.Head) -> None:
+        """Append LINES (events as audit.line made them) to the trail; HEAD: the last one's."""
+        if not lines:
             return
         new = not self._audit_log.exists()
         try:
             fd = os.open(self._audit_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
             try:
-                for lines in _event_lines(events):
-                    view = memoryview(lines)
+                for chunk in _joined(lines):
+                    view = memoryview(chunk)
                     while view:
                         view = view[os.write(fd, view):]
                 os.fsync(fd)
@@ -1132,13 +1139,12 @@ class Store:
                 fsync_dir(self.root)
         except OSError as error:
             raise StoreError(f"cannot write the audit trail {self._audit_log}: {error.strerror or error}") from None
-        head = audit.Head.of(events[-1])
         write_private_file(self._audit_head_file, audit.canonical({"seq": head.seq, "hash": head.hash}))
 
     def _commit_audit(self) -> None:
-        events, self._events = self._events, []
-        if events:
-            self._append_events(events)
+        lines, self._events = self._events, []
+        if lines:
+            self._append_events(lines, self._events_head)
             with contextlib.suppress(FileNotFoundError):
                 self._audit_pending.unlink()
 
@@ -1174,7 +1180,7 @@ class Store:
             landed.append(event)
             expected = audit.Head.of(event)
         if landed:
-            self._append_events(landed)
+            self._append_events([audit.line(event) for event in landed], audit.Head.of(landed[-1]))
         elif self._audit_log.exists() and self.audit_head() != end:
             write_private_file(self._audit_head_file, audit.canonical({"seq": end.seq, "hash": end.hash}))
         self._audit_pending.unlink()
@@ -1207,10 +1213,11 @@ class Store:
             return {"unreadable": str(self.root / BACKUP_NOTE)}
 
 
-def _event_lines(events: list[dict[str, Any]]) -> Iterator[bytes]:
-    """EVENTS as JSON Lines, a thousand at a time: an import's 50,000 events are never one more copy in memory."""
-    for start in range(0, len(events), 1000):
-        yield b"".join(audit.line(event) for event in events[start:start + 1000])
+def _joined(lines: list[bytes]) -> Iterator[bytes]:
+    """LINES (events as JSON Lines) a thousand at a time: an import's 50,000 events are never one more copy in
+    memory."""
+    for start in range(0, len(lines), 1000):
+        yield b"".join(lines[start:start + 1000])
 
 
 def _check_owner(path: Path, patient_id: str, keys: list[str], visits: list[Visit]) -> None:

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from tpi_cli.clinical.coding import suggest_cpt
 from tpi_cli.clinical.necessity import findings_warning
-from tpi_cli.clinical.safety import YEAR, assess, payer_profile
+from tpi_cli.clinical.safety import YEAR, VisitFacts, assess, payer_profile
 from tpi_cli.collector import paused
 from tpi_cli.dates import now
 from tpi_cli.errors import InputError, RefusedError
@@ -249,12 +249,14 @@ def build_visit(
     recorded_by: str,
     earlier_overrides: Iterable[Override] = (),
     how_to_override: str = 'to proceed anyway give --override-reason "why"',
+    facts: VisitFacts | None = None,
 ) -> Visit:
     """The stored visit for ENTERED as given: doses, CPT and the safety checks' findings.
 
     Log-time defaults are not applied here (see :func:`with_log_defaults`): an amendment rebuilds a
     visit through this and must not pick up today's settings. Raises RefusedError when a check
-    refuses and no override reason was given; HOW_TO_OVERRIDE ends its message.
+    refuses and no override reason was given; HOW_TO_OVERRIDE ends its message. FACTS: what is known of
+    HISTORY's visits already (see :class:`~tpi_cli.clinical.safety.VisitFacts`).
     """
     if entered.date < patient.dob:
         raise InputError(f"date: visit date {entered.date.isoformat()} is before {patient.id}'s date of birth "
@@ -267,7 +269,8 @@ def build_visit(
         "recorded_at": recorded_at, "recorded_by": recorded_by, "warnings": [], "overrides": [], "amendments": [],
         "signed": None, "addenda": [], "voided": None, "handout_given": [],
     })
-    assessment = assess(patient, visit, history, settings)
+    facts = facts or VisitFacts()
+    assessment = assess(patient, visit, history, settings, facts)
     overrides: list[Override] = []
     if assessment.refusals:
         earlier = {o.check: o.reason for o in earlier_overrides}
@@ -282,7 +285,8 @@ def build_visit(
             if finding.check not in {o.check for o in overrides}:
                 overrides.append(Override(check=finding.check, reason=reason))
     warnings = [f"Overridden ({f.check}): {f.message}." for f in assessment.refusals] + assessment.warnings
-    necessity = findings_warning(patient, visit, history, payer_profile(patient, settings))
+    necessity = findings_warning(patient, visit, history, payer_profile(patient, settings),
+                                 lambda each: facts(each).pairs)
     warnings += [necessity] if necessity else []
     visit.warnings, visit.overrides = warnings, overrides  # the visit was built here: no copy needed
     return visit
@@ -502,18 +506,43 @@ def _visit_line() -> type[VisitInput]:
     return create_model("VisitLine", __base__=VisitInput, type=(Literal["visit"], "visit"))
 
 
+# The end of a key in JSON text: its closing quote, then the colon. Each key written ends so exactly once; a
+# string's text may end so too (an escaped quote, a value starting with a colon), never less often.
+_KEY_END = re.compile(r'"\s*:')
+
+
 def _visit_from_line(text: str) -> VisitInput | None:
     """The visit on a line of a JSON Lines file, validated straight from its text (no parse into dicts and back:
     a tenth of an import), or None when the line is anything else: that line is read the full way, which takes
     a patient, or names the problem exactly as it always has. A line taken here is one the full way takes whole,
     as the same visit (tests/test_import_lines.py holds the two to each other on hostile lines)."""
-    if '"patient_id"' not in text or "\\u" in text or _UNPRINTABLE.search(text):
-        return None  # escapes and unprintable text are looked at the full way (see `unprintable`)
+    if '"patient_id"' not in text or "\\u" in text or "\t" in text or _UNPRINTABLE.search(text):
+        return None  # escapes, tabs and unprintable text are looked at the full way (see `unprintable`)
     try:
-        json.loads(text, object_pairs_hook=_unique_keys)  # pydantic keeps the last of a key given twice
-        return _visit_line().model_validate_json(text, strict=True)
+        visit = _visit_line().model_validate_json(text, strict=True)
+        # pydantic keeps the last of a key given twice: the keys it took must be every key written, else the
+        # line is parsed again to find out (a colon in a text is counted as a key end, never the other way)
+        if _keys_taken(visit) != len(_KEY_END.findall(text)):
+            json.loads(text, object_pairs_hook=_unique_keys)
+        return visit
     except Exception:  # noqa: BLE001 - whatever it is, the full reading meets it again and reports it
         return None
+
+
+def _keys_taken(visit: VisitInput) -> int:
+    """How many keys the objects of VISIT's line gave: each object of a visit line is one of these models."""
+    count = len(visit.model_fields_set)
+    for site in visit.sites:
+        count += len(site.model_fields_set)
+    for agent in visit.agents:
+        count += len(agent.model_fields_set)
+        if agent.concentration is not None:
+            count += len(agent.concentration.model_fields_set)
+    for score in visit.functional_scores:
+        count += len(score.model_fields_set)
+    if visit.prior_relief is not None:
+        count += len(visit.prior_relief.model_fields_set)
+    return count
 
 
 @dataclass
@@ -661,6 +690,7 @@ def _import(store: Store, patient_lines: list[tuple[int, Patient]], entries: lis
                 numbers = {pid: store.next_visit_number(pid)}
                 # what each visit is (see duplicate_key) → where it already is: a stored visit id or a line
                 seen = {duplicate_key(v): f"the stored visit {v.id}" for v in window}
+                facts = VisitFacts()
                 for entry in sorted(group, key=lambda e: (e.date, e.line)):
                     entered = entry.visit_input()
                     # a restored record whose id is taken is reported as that, below
@@ -676,8 +706,10 @@ def _import(store: Store, patient_lines: list[tuple[int, Patient]], entries: lis
                         seen[key] = f"on line {entry.line}"
                     start = entered.date - YEAR
                     window = [v for v in window if v.date > start]
+                    facts.keep_only(window)
                     try:
-                        visit = _entry_visit(entry, entered, known[pid], window, settings, numbers, taken, stamp, who)
+                        visit = _entry_visit(entry, entered, known[pid], window, settings, numbers, taken, stamp, who,
+                                             facts)
                     except (InputError, RefusedError) as error:
                         raise type(error)(f"line {entry.line}: {error}") from None
                     window.append(visit)
@@ -693,14 +725,15 @@ def _import(store: Store, patient_lines: list[tuple[int, Patient]], entries: lis
 
 
 def _entry_visit(entry: _VisitEntry, entered: VisitInput, patient: Patient, window: list[Visit], settings: Settings,
-                 numbers: dict[str, int], taken: dict[str, set[str]], stamp: dt.datetime, who: str) -> Visit:
+                 numbers: dict[str, int], taken: dict[str, set[str]], stamp: dt.datetime, who: str,
+                 facts: VisitFacts) -> Visit:
     """The stored visit for ENTRY: a new id, or the id and history of an exported record."""
     pid = patient.id
     restored = entry.restored
     if restored is None:
         visit = build_visit(patient, with_log_defaults(entered, settings), window, settings,
                             visit_id=format_visit_id(pid, numbers[pid]), recorded_at=stamp, recorded_by=who,
-                            how_to_override=_LINE_OVERRIDE)
+                            how_to_override=_LINE_OVERRIDE, facts=facts)
         numbers[pid] += 1
         taken[pid].add(visit.id)
         return visit
@@ -719,7 +752,7 @@ def _entry_visit(entry: _VisitEntry, entered: VisitInput, patient: Patient, wind
     # computes or records about the writing (CPT, warnings, recorded_at/by) is made here, never read
     visit = build_visit(patient.model_copy(update={"weight_kg": weight}), entered, window, settings,
                         visit_id=restored["id"], recorded_at=stamp, recorded_by=who, earlier_overrides=overrides,
-                        how_to_override=_LINE_OVERRIDE)
+                        how_to_override=_LINE_OVERRIDE, facts=facts)
     numbers[pid] = max(numbers[pid], parts[1] + 1)
     taken[pid].add(visit.id)
     return visit

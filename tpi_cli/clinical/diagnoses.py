@@ -65,6 +65,7 @@ def _in_list(bare: str) -> bool:
     return index < len(codes) and codes[index] == bare
 
 
+@cache  # a code list's handful of codes are asked of every visit of an import
 def _billable_now(bare: str) -> bool:
     """In the list and no code below it (the list is sorted: a code's descendants follow it directly)."""
     codes = code_list().codes

@@ -66,6 +66,12 @@ def dosing_weight(weight_kg: float | None, settings: Settings) -> tuple[float, b
 
 
 def reference_limit(drug: str, weight_kg: float | None, epinephrine: bool, settings: Settings) -> ReferenceLimit:
+    # a patient's visits ask the same limit again and again: its text is made once
+    return settings.derived(("reference_limit", drug, weight_kg, epinephrine),
+                            lambda: _reference_limit(drug, weight_kg, epinephrine, settings))
+
+
+def _reference_limit(drug: str, weight_kg: float | None, epinephrine: bool, settings: Settings) -> ReferenceLimit:
     suffix = "_epi" if epinephrine else ""
     per_kg = settings.drug_limit(drug, f"max_mg_kg{suffix}")
     cap = settings.drug_limit(drug, f"max_mg{suffix}")
@@ -122,6 +128,10 @@ def has_steroid(agents: Sequence[Agent]) -> bool:
 
 def strengths_sold(drug: str, settings: Settings) -> tuple[float, ...]:
     """The strengths DRUG is sold in (clinical-reference.md §9) and those the clinic added, in the drug's unit."""
+    return settings.derived(("strengths_sold", drug), lambda: _strengths_sold(drug, settings))
+
+
+def _strengths_sold(drug: str, settings: Settings) -> tuple[float, ...]:
     extra = settings[f"strengths.{drug}"] or ()
     return tuple(sorted({*vocab.drugs()[drug].strengths, *(float(v) for v in extra)}))
 
@@ -135,6 +145,11 @@ def unsold_strength(drug: str, concentration: Concentration | None, settings: Se
     """Why CONCENTRATION of DRUG is not a strength sold for injection, or None when it is."""
     if concentration is None:
         return None
+    return settings.derived(("unsold_strength", drug, concentration.value, concentration.unit),
+                            lambda: _unsold_strength(drug, concentration, settings))
+
+
+def _unsold_strength(drug: str, concentration: Concentration, settings: Settings) -> str | None:
     entry = vocab.drugs()[drug]
     value = _in_drug_unit(concentration, entry.unit)
     sold = strengths_sold(drug, settings)

@@ -8,7 +8,8 @@ local twitch, referred pain, reproduction of the usual pain; plus a palpable nod
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 
 from tpi_cli.models import Patient, Visit, side_pairs
 
@@ -16,18 +17,26 @@ MIN_FINDINGS = 2  # LCD-2024
 YEAR = dt.timedelta(days=365)
 
 
-def is_first_injection(visit: Visit, history: Sequence[Visit]) -> bool:
-    """No muscle-and-side of VISIT injected at an earlier visit within 365 days (clinical-reference.md §2)."""
-    here = side_pairs(visit.sites)
+def _pairs(visit: Visit) -> AbstractSet[tuple[str, str]]:
+    return side_pairs(visit.sites)
+
+
+def is_first_injection(visit: Visit, history: Sequence[Visit],
+                       pairs: Callable[[Visit], AbstractSet[tuple[str, str]]] = _pairs) -> bool:
+    """No muscle-and-side of VISIT injected at an earlier visit within 365 days (clinical-reference.md §2).
+
+    PAIRS: a visit's side_pairs, when they are known already."""
+    here = pairs(visit)
     return not any(
-        past.date < visit.date and visit.date - past.date <= YEAR and here & side_pairs(past.sites)
+        past.date < visit.date and visit.date - past.date <= YEAR and here & pairs(past)
         and past.voided is None for past in history if past.id != visit.id
     )
 
 
-def findings_warning(patient: Patient, visit: Visit, history: Sequence[Visit], profile: str) -> str | None:
+def findings_warning(patient: Patient, visit: Visit, history: Sequence[Visit], profile: str,
+                     pairs: Callable[[Visit], AbstractSet[tuple[str, str]]] = _pairs) -> str | None:
     """Chart text when a first Medicare TPI documents fewer than 2 trigger-point findings, else None."""
-    if profile != "medicare" or not visit.agents or not is_first_injection(visit, history):
+    if profile != "medicare" or not visit.agents or not is_first_injection(visit, history, pairs):
         return None  # dry needling is not a TPI; repeats are judged on relief instead
     if len(visit.findings) >= MIN_FINDINGS:
         return None

@@ -11,8 +11,9 @@ number or "clinic policy" — never a command-line flag or an instruction to who
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import NamedTuple
 
 from tpi_cli import vocab
@@ -54,6 +55,46 @@ class Finding(NamedTuple):
 class Assessment:
     refusals: list[Finding] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+
+class Facts(NamedTuple):
+    """What the checks ask of a visit about its sites and agents."""
+
+    pairs: frozenset[tuple[str, str]]  # side_pairs of its sites
+    steroid: bool  # a steroid among its agents
+    mpe: float  # steroid_mpe of its agents
+    regions: frozenset[str]  # the body regions of its sites
+
+
+def _facts_of(visit: Visit) -> Facts:
+    muscles = vocab.muscles()
+    return Facts(frozenset(side_pairs(visit.sites)), has_steroid(visit.agents), steroid_mpe(visit.agents),
+                 frozenset(muscles[s.muscle].region for s in visit.sites))
+
+
+class VisitFacts:
+    """Facts of visits, each made once while the visit is kept: every new visit of a patient is checked against
+    the patient's year of earlier visits, which would otherwise be taken apart again for each new one (an import).
+
+    Keyed by the visit object itself (held here, so its id is never another's): a visit is not changed once built.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[int, tuple[Visit, Facts]] = {}
+
+    def __call__(self, visit: Visit) -> Facts:
+        known = self._known.get(id(visit))
+        if known is not None and known[0] is visit:
+            return known[1]
+        facts = _facts_of(visit)
+        self._known[id(visit)] = (visit, facts)
+        return facts
+
+    def keep_only(self, visits: Iterable[Visit]) -> None:
+        """Forget every visit but VISITS (those still to be asked about)."""
+        kept = {id(visit) for visit in visits}
+        if len(self._known) > len(kept):
+            self._known = {key: known for key, known in self._known.items() if key in kept}
 
 
 def _in_trailing_year(history: Sequence[Visit], day: dt.date) -> list[Visit]:
@@ -186,43 +227,57 @@ def check_age(patient: Patient, visit: Visit, settings: Settings) -> Assessment:
 
 def check_allergies(patient: Patient, visit: Visit) -> Assessment:
     result = Assessment()
-    given = {agent.drug for agent in visit.agents}
+    if not patient.allergies:
+        return result
+    given = frozenset(agent.drug for agent in visit.agents)
     with_epinephrine = any(agent.epinephrine for agent in visit.agents)
     for allergy in patient.allergies:
-        match = vocab.allergy_match(allergy)
-        refused = sorted(match.refused_drugs() & given)
-        for drug in refused:
-            drug_class = vocab.drugs()[drug].drug_class
-            why = ("ester local anesthetics cross-react through PABA (Nesacaine label)" if drug_class == "ester"
-                   else "tpi refuses any drug of a recorded allergy or its class (clinic policy)")
-            result.refusals.append(Finding(
-                ALLERGY, f"{drug} ({drug_class}) matches the recorded allergy {allergy!r}; {why}",
-            ))
-        named_amides = {d for d in match.named if vocab.drugs()[d].drug_class == "amide"}
-        if named_amides and "amide" not in match.classes:
-            others = sorted(d for d in given if vocab.drugs()[d].drug_class == "amide" and d not in named_amides)
-            if others:
-                result.warnings.append(
-                    f"Recorded allergy {allergy!r} ({', '.join(sorted(named_amides))}, an amide): "
-                    f"{', '.join(others)} is also an amide; true cross-reactivity among amides is uncommon, "
-                    "but the Naropin label contraindicates it with amide-type hypersensitivity."
-                )
-        # clinical-reference.md §4: epinephrine solutions and Novocain hold sulfite; multi-dose vials paraben.
-        if "sulfite" in match.excipients and (with_epinephrine or "procaine" in given):
-            result.warnings.append(
-                f"Recorded allergy {allergy!r}: epinephrine solutions and procaine (Novocain) contain sulfite "
-                "(labels)."
-            )
-        if "epinephrine" in match.excipients and with_epinephrine:
-            result.warnings.append(f"Recorded allergy {allergy!r}: an agent was given with epinephrine.")
-        if "paraben" in match.excipients and any(vocab.drugs()[d].is_local_anesthetic for d in given):
-            result.warnings.append(
-                f"Recorded allergy {allergy!r}: multi-dose local anesthetic vials contain methylparaben "
-                "(labels); single-dose vials are preservative-free."
-            )
-        if not match.known:
-            result.warnings.append(unreadable_allergy(allergy))
+        refusals, warnings = _allergy_findings(allergy, given, with_epinephrine)
+        result.refusals += refusals
+        result.warnings += warnings
     return result
+
+
+@lru_cache(maxsize=4096)
+def _allergy_findings(allergy: str, given: frozenset[str], with_epinephrine: bool
+                      ) -> tuple[tuple[Finding, ...], tuple[str, ...]]:
+    """(refusals, warnings) for one recorded ALLERGY: the same for every visit giving the same drugs."""
+    refusals: list[Finding] = []
+    warnings: list[str] = []
+    match = vocab.allergy_match(allergy)
+    refused = sorted(match.refused_drugs() & given)
+    for drug in refused:
+        drug_class = vocab.drugs()[drug].drug_class
+        why = ("ester local anesthetics cross-react through PABA (Nesacaine label)" if drug_class == "ester"
+               else "tpi refuses any drug of a recorded allergy or its class (clinic policy)")
+        refusals.append(Finding(
+            ALLERGY, f"{drug} ({drug_class}) matches the recorded allergy {allergy!r}; {why}",
+        ))
+    named_amides = {d for d in match.named if vocab.drugs()[d].drug_class == "amide"}
+    if named_amides and "amide" not in match.classes:
+        others = sorted(d for d in given if vocab.drugs()[d].drug_class == "amide" and d not in named_amides)
+        if others:
+            warnings.append(
+                f"Recorded allergy {allergy!r} ({', '.join(sorted(named_amides))}, an amide): "
+                f"{', '.join(others)} is also an amide; true cross-reactivity among amides is uncommon, "
+                "but the Naropin label contraindicates it with amide-type hypersensitivity."
+            )
+    # clinical-reference.md §4: epinephrine solutions and Novocain hold sulfite; multi-dose vials paraben.
+    if "sulfite" in match.excipients and (with_epinephrine or "procaine" in given):
+        warnings.append(
+            f"Recorded allergy {allergy!r}: epinephrine solutions and procaine (Novocain) contain sulfite "
+            "(labels)."
+        )
+    if "epinephrine" in match.excipients and with_epinephrine:
+        warnings.append(f"Recorded allergy {allergy!r}: an agent was given with epinephrine.")
+    if "paraben" in match.excipients and any(vocab.drugs()[d].is_local_anesthetic for d in given):
+        warnings.append(
+            f"Recorded allergy {allergy!r}: multi-dose local anesthetic vials contain methylparaben "
+            "(labels); single-dose vials are preservative-free."
+        )
+    if not match.known:
+        warnings.append(unreadable_allergy(allergy))
+    return tuple(refusals), tuple(warnings)
 
 
 def unreadable_allergy(allergy: str) -> str:
@@ -251,19 +306,22 @@ def check_bleeding_risk(patient: Patient) -> Assessment:
     return result
 
 
-def check_steroid(patient: Patient, visit: Visit, recent: Sequence[Visit], settings: Settings) -> Assessment:
+def check_steroid(patient: Patient, visit: Visit, recent: Sequence[Visit], settings: Settings,
+                  facts: VisitFacts | None = None) -> Assessment:
     """RECENT: the patient's other visits in the 365 days up to this one."""
     result = Assessment()
-    if not has_steroid(visit.agents):
+    facts = facts or VisitFacts()
+    own = facts(visit)
+    if not own.steroid:
         return result
-    this_visit = steroid_mpe(visit.agents)
+    this_visit = own.mpe
     per_visit = settings["limits.steroid_visit_warn_mpe"]
     if per_visit and this_visit > per_visit:
         result.warnings.append(
             f"Steroid this visit: {this_visit:g} mg MPE, above {per_visit:g} mg MPE per visit (clinic policy; "
             "Benzon 2024 multisociety guideline: lower doses give similar benefit)."
         )
-    year = round(this_visit + sum(steroid_mpe(v.agents) for v in recent), 1)
+    year = round(this_visit + sum(facts(v).mpe for v in recent), 1)
     summary = f"{year:g} mg MPE in the 365 days to {visit.date.isoformat()} ({this_visit:g} mg this visit)"
     refuse = settings["limits.steroid_refuse_mpe"]
     warn, early = settings["limits.steroid_warn_mpe"], settings["limits.steroid_early_mpe"]
@@ -280,11 +338,11 @@ def check_steroid(patient: Patient, visit: Visit, recent: Sequence[Visit], setti
         result.warnings.append(f"Steroid exposure: {summary}, above {early:g} mg (clinic policy early warning).")
 
     interval = settings["limits.steroid_site_interval_days"]
-    here = side_pairs(visit.sites)
+    here = own.pairs
     for past in recent:
         days = (visit.date - past.date).days
-        if 0 <= days < interval and has_steroid(past.agents):
-            for muscle, side in sorted(here & side_pairs(past.sites)):
+        if 0 <= days < interval and (earlier := facts(past)).steroid:
+            for muscle, side in sorted(here & earlier.pairs):
                 result.warnings.append(
                     f"Steroid into {side} {muscle} again after {days} days (< {interval} days between steroid "
                     "injections at one site, clinic policy)."
@@ -357,9 +415,11 @@ def check_hazards(patient: Patient, visit: Visit) -> Assessment:
 # --- payer rules -----------------------------------------------------------------------------------
 
 
-def check_payer(patient: Patient, visit: Visit, recent: Sequence[Visit], settings: Settings) -> Assessment:
+def check_payer(patient: Patient, visit: Visit, recent: Sequence[Visit], settings: Settings,
+                facts: VisitFacts | None = None) -> Assessment:
     """RECENT: the patient's other visits in the 365 days up to this one."""
     result = Assessment()
+    facts = facts or VisitFacts()
     profile = payer_profile(patient, settings)
     rules = settings.payer(profile)
     name = "Medicare (LCD 2024)" if profile == "medicare" else f"{profile} payer profile"
@@ -375,10 +435,10 @@ def check_payer(patient: Patient, visit: Visit, recent: Sequence[Visit], setting
             f"{rules['sessions_per_year']} per rolling 12 months."
         )
 
-    here = side_pairs(visit.sites)
+    here = facts(visit).pairs
     last_injected: dict[tuple[str, str], dt.date] = {}
     for past in recent:
-        for pair in side_pairs(past.sites) & here:
+        for pair in facts(past).pairs & here:
             last_injected[pair] = max(past.date, last_injected.get(pair, past.date))
     repeat_pairs = set(last_injected)
     if rules["same_site_days"]:
@@ -418,13 +478,13 @@ def check_payer(patient: Patient, visit: Visit, recent: Sequence[Visit], setting
         result.warnings += _dry_needling(name, profile, rules, visit, recent)
     elif all(a.drug == "saline" for a in visit.agents) and not rules["covers_saline"]:
         result.warnings.append(f"{name} does not cover saline-only injections (eviCore CMM-202 excludes them).")
-    regions = sorted({vocab.muscles()[s.muscle].region for s in visit.sites})
+    regions = sorted(facts(visit).regions)
     if rules["single_region"] and len(regions) > 1:
         result.warnings.append(
             f"{name}: {len(regions)} anatomical regions in one session ({', '.join(regions)}); the LCD-2024 "
             "billing article does not cover injections into several regions in one session."
         )
-    result.warnings += _per_region(name, rules, visit, recent, regions)
+    result.warnings += _per_region(name, rules, visit, recent, regions, facts)
     return result
 
 
@@ -454,15 +514,15 @@ def _dry_needling(name: str, profile: str, rules, visit: Visit, recent: Sequence
     return found
 
 
-def _per_region(name: str, rules, visit: Visit, recent: Sequence[Visit], regions: list[str]) -> list[str]:
+def _per_region(name: str, rules, visit: Visit, recent: Sequence[Visit], regions: list[str],
+                facts: VisitFacts) -> list[str]:
     """Sessions counted per body region (eviCore CMM-202): the interval and the yearly count."""
     interval, per_year = rules["region_interval_days"], rules["sessions_per_region_per_year"]
     found = []
     if not (interval or per_year):
         return found
-    muscles = vocab.muscles()
     # each earlier session's regions once, not once per region of this visit
-    sessions = [(v.date, {muscles[s.muscle].region for s in v.sites}) for v in recent if v.date != visit.date]
+    sessions = [(v.date, facts(v).regions) for v in recent if v.date != visit.date]
     for region in regions:
         days = {day for day, where in sessions if region in where}
         if interval and days:
@@ -501,11 +561,14 @@ def check_documentation(visit: Visit) -> Assessment:
     return result
 
 
-def assess(patient: Patient, visit: Visit, history: Sequence[Visit], settings: Settings) -> Assessment:
+def assess(patient: Patient, visit: Visit, history: Sequence[Visit], settings: Settings,
+           facts: VisitFacts | None = None) -> Assessment:
     """Every check, in the order a clinician reads them: refusals first, then warnings.
 
     HISTORY: the patient's other visits (at least those of the trailing year); voided ones count for nothing.
+    FACTS: what is known of HISTORY's visits already, when the patient's visits are checked one after another.
     """
+    facts = facts or VisitFacts()
     check_strengths(visit, settings)
     if visit.diagnoses:
         from tpi_cli.clinical.diagnoses import check_diagnoses
@@ -518,12 +581,12 @@ def assess(patient: Patient, visit: Visit, history: Sequence[Visit], settings: S
         check_allergies(patient, visit),
         check_age(patient, visit, settings),
         check_anesthetic_dose(patient, visit, same_day(recent, visit), settings),
-        check_steroid(patient, visit, recent, settings),
+        check_steroid(patient, visit, recent, settings, facts),
         check_bleeding_risk(patient),
         check_pregnancy_anesthetic(patient, visit),
         check_pneumothorax(visit),
         check_hazards(patient, visit),
-        check_payer(patient, visit, recent, settings),
+        check_payer(patient, visit, recent, settings, facts),
         check_documentation(visit),
     ):
         combined.refusals += part.refusals
