@@ -20,6 +20,7 @@ from pydantic import (
     PlainSerializer,
     ValidationError,
     WithJsonSchema,
+    WrapValidator,
     field_validator,
     model_validator,
 )
@@ -279,7 +280,9 @@ class Agent(AgentInput):
 
     @model_validator(mode="after")
     def _compute_dose(self) -> Agent:
-        self.dose_mg = _dose_mg(self)
+        # what BaseModel.__setattr__ does for a plain field, without its look-ups (once per agent read or imported)
+        self.__dict__["dose_mg"] = _dose_mg(self)
+        self.__pydantic_fields_set__.add("dose_mg")
         return self
 
     @classmethod
@@ -307,7 +310,8 @@ class FunctionalScore(Record):
     def _in_range(self) -> FunctionalScore:
         known = self.scale.upper()
         if known in FUNCTION_SCALES:
-            self.scale = known
+            if known != self.scale:
+                self.scale = known
             low, high = FUNCTION_SCALES[known]
             if not low <= self.score <= high:
                 raise ValueError(f"{known} scores run from {low:g} to {high:g}, not {self.score:g}")
@@ -350,21 +354,48 @@ class Voided(Record):
 # --- visit ---------------------------------------------------------------------------------------
 
 
+def _blank_is_none(value: Any, handler: Any) -> Any:
+    """Text that is only spaces is no text: None. Wrapped inside `| None` so that pydantic's core passes a null by
+    without calling Python: the eleven fields of every visit read or imported are mostly null."""
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            return None
+    return handler(value)
+
+
+BlankIsNone = WrapValidator(_blank_is_none)
+OptionalShortText = Annotated[str, Field(min_length=1, max_length=200), BlankIsNone] | None
+
+
+def _icd10_code(raw: Any) -> str:
+    code = str(raw).strip().upper()
+    if not ICD10_PATTERN.match(code):
+        raise ValueError(f"{raw!r} is not an ICD-10-CM code; write it like M79.18 or M62.830")
+    return code
+
+
+# Codes already seen well written (stored records hold few distinct ones): a listing checks each visit's codes
+# with a look-up instead of a strip, an upper and a match. Bounded: a code not kept is checked in full.
+_WELL_WRITTEN_CODES: set[str] = set()
+_MAX_KEPT_CODES = 4096
+
+
 class _VisitFields(Record):
     """What a person enters about a visit (shared by the input record and the stored visit)."""
 
     patient_id: Annotated[str, Field(pattern=PATIENT_ID_PATTERN)]
     date: dt.date
-    clinician: Annotated[str, Field(max_length=200)] | None = None
+    clinician: Annotated[str, Field(max_length=200), BlankIsNone] | None = None
     sites: Annotated[list[Site], Field(min_length=1, max_length=40)]
     pain_before: PainScore
     pain_after: PainScore
     diagnoses: Annotated[list[str], Field(max_length=MAX_DIAGNOSES)] = empty_list()
     ultrasound: bool = False
-    needle: Annotated[str, Field(max_length=200)] | None = None
+    needle: Annotated[str, Field(max_length=200), BlankIsNone] | None = None
     twitch: bool | None = None
     complications: Annotated[list[Complication], Field(max_length=MAX_COMPLICATIONS)] = empty_list()
-    notes: Annotated[str, Field(max_length=MAX_NOTES)] | None = None
+    notes: Annotated[str, Field(max_length=MAX_NOTES), BlankIsNone] | None = None
     follow_up: dt.date | None = None
     prior_relief: PriorRelief | None = None
     functional_scores: Annotated[list[FunctionalScore], Field(max_length=MAX_FUNCTIONAL_SCORES)] = empty_list()
@@ -373,16 +404,16 @@ class _VisitFields(Record):
     # --- procedure-note fields (clinical-reference.md §1): stored as given, null when not given ---
     procedure_time: ClockTime | None = None
     time_out: bool | None = None  # universal-protocol time-out done before the first needle
-    skin_prep: ShortText | None = None  # e.g. "chlorhexidine"
+    skin_prep: OptionalShortText = None  # e.g. "chlorhexidine"
     aspiration: bool | None = None  # aspirated before each injection (no blood)
-    blood_loss: ShortText | None = None  # e.g. "minimal"
-    tolerance: ShortText | None = None  # how the patient tolerated it
-    observation: ShortText | None = None  # post-procedure check, e.g. "20 min, breath sounds equal"
-    disposition: ShortText | None = None  # e.g. "home, ambulatory, with a driver"
+    blood_loss: OptionalShortText = None  # e.g. "minimal"
+    tolerance: OptionalShortText = None  # how the patient tolerated it
+    observation: OptionalShortText = None  # post-procedure check, e.g. "20 min, breath sounds equal"
+    disposition: OptionalShortText = None  # e.g. "home, ambulatory, with a driver"
     findings: Annotated[list[Finding], Field(max_length=len(FINDINGS))] = empty_list()  # trigger-point exam (LCD: >= 2)
-    conservative_care: Annotated[str, Field(min_length=1, max_length=2000)] | None = None  # what, how long
-    risks_discussed: Annotated[str, Field(min_length=1, max_length=2000)] | None = None  # at consent
-    anticoagulant: ShortText | None = None  # drug name, e.g. "apixaban"
+    conservative_care: Annotated[str, Field(min_length=1, max_length=2000), BlankIsNone] | None = None  # what, how long
+    risks_discussed: Annotated[str, Field(min_length=1, max_length=2000), BlankIsNone] | None = None  # at consent
+    anticoagulant: OptionalShortText = None  # drug name, e.g. "apixaban"
     anticoagulant_last_dose: LastDose | None = None  # "YYYY-MM-DD" or "YYYY-MM-DD HH:MM"
     inr: Annotated[float, Field(ge=0.5, le=15)] | None = None
     steroid_vial_ml: Annotated[float, Field(gt=0, le=100)] | None = None  # single-dose vial size: JW/JZ
@@ -397,11 +428,15 @@ class _VisitFields(Record):
     def _icd10(cls, value: Any) -> Any:
         if not isinstance(value, list):
             return value
+        known = _WELL_WRITTEN_CODES
         codes = []
         for raw in value:
-            code = str(raw).strip().upper()
-            if not ICD10_PATTERN.match(code):
-                raise ValueError(f"{raw!r} is not an ICD-10-CM code; write it like M79.18 or M62.830")
+            if type(raw) is str and raw in known:
+                codes.append(raw)
+                continue
+            code = _icd10_code(raw)
+            if code == raw and len(known) < _MAX_KEPT_CODES:
+                known.add(code)
             codes.append(code)
         return list(dict.fromkeys(codes))
 
@@ -409,15 +444,6 @@ class _VisitFields(Record):
     @classmethod
     def _findings_once(cls, value: list[str]) -> list[str]:
         return list(dict.fromkeys(value))
-
-    @field_validator("clinician", "needle", "notes", "skin_prep", "blood_loss", "tolerance", "observation",
-                     "disposition", "conservative_care", "risks_discussed", "anticoagulant", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        # one call, not two: it runs for eleven fields of every visit read or imported
-        if isinstance(value, str):
-            return value.strip() or None
-        return value
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> _VisitFields:
@@ -428,6 +454,8 @@ class _VisitFields(Record):
         if self.anticoagulant_last_dose is not None and self.anticoagulant_last_dose[:10] > self.date.isoformat():
             raise ValueError(f"anticoagulant last dose {self.anticoagulant_last_dose} is after the visit date "
                              f"{self.date.isoformat()}")
+        if len(self.sites) == 1:  # one site names each of its sides once
+            return self
         seen: set[tuple[str, str]] = set()
         for site in self.sites:
             for muscle, side in site.side_pairs:
