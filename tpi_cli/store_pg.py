@@ -28,7 +28,7 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -401,13 +401,14 @@ class PostgresStore:
             f"SELECT doc FROM tpi.visits WHERE patient_id = %s{live} ORDER BY date DESC, number DESC", (patient_id,))]
 
     def visit_listing(self, patient_id: str | None = None, *, voided: bool = False, since: dt.date | None = None,
-                      until: dt.date | None = None, unsigned: bool = False,
-                      progress: Progress | None = None) -> list[dict[str, Any]]:
+                      until: dt.date | None = None, unsigned: bool = False, progress: Progress | None = None,
+                      encode: Callable[[dict[str, Any]], bytes] | None = None) -> list[Any]:
         """As :meth:`tpi_cli.store.Store.visit_listing`; the database sorts, and a list is a listing (one query:
         no progress to tell)."""
         low, high = since.isoformat() if since else "", until.isoformat() if until else "9999"
-        return [doc for doc in self.visit_records(patient_id, voided=voided) if low <= doc["date"] <= high
+        docs = [doc for doc in self.visit_records(patient_id, voided=voided) if low <= doc["date"] <= high
                 and not (unsigned and (doc.get("signed") or doc.get("voided")))]
+        return docs if encode is None else [encode(doc) for doc in docs]
 
     def visits(self, patient_id: str | None = None, *, voided: bool = False) -> list[Visit]:
         from tpi_cli.models import Visit

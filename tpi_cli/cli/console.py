@@ -108,18 +108,30 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
-def print_json_records(records: Iterable[dict[str, Any]]) -> None:
-    """RECORDS (in their JSON shape) as one JSON array on stdout, laid out as print_json lays out a list, written
-    record by record: a listing of 50,000 visits is never one string in memory."""
+def json_item(record: dict[str, Any]) -> bytes:
+    """RECORD (in its JSON shape) as one item of the array print_json_items prints, laid out as print_json lays out
+    a list's items."""
     from pydantic_core import to_json
 
+    return to_json(record, indent=2).replace(b"\n", b"\n  ")
+
+
+def print_json_items(items: Iterable[bytes]) -> None:
+    """ITEMS (each made by json_item) as one JSON array on stdout, written item by item: a listing of 50,000
+    visits is never one string in memory."""
     out = sys.stdout
     first = True
-    for record in records:
+    for item in items:
         out.write("[\n  " if first else ",\n  ")
-        out.write(to_json(record, indent=2).decode().replace("\n", "\n  "))
+        out.write(item.decode())
         first = False
     out.write("[]\n" if first else "\n]\n")
+
+
+def print_json_records(records: Iterable[dict[str, Any]]) -> None:
+    """RECORDS (in their JSON shape) as one JSON array on stdout, laid out as print_json lays out a list, written
+    record by record: a listing of 50,000 records is never one string in memory."""
+    print_json_items(map(json_item, records))
 
 
 def info(message: str) -> None:

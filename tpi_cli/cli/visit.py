@@ -15,6 +15,7 @@ import typer
 
 from tpi_cli.cli import complete, console, progress
 from tpi_cli.cli.context import open_store
+from tpi_cli.collector import paused
 from tpi_cli.errors import InputError, RefusedError
 
 if TYPE_CHECKING:
@@ -325,24 +326,33 @@ def prompt_missing(store, patient: str | None, site: list[str] | None, agent: li
 # --- rendering --------------------------------------------------------------------------------------
 
 
+VISIT_COLUMNS = ["visit", "date", "patient", "sites", "doses", "pain", "CPT", "notes"]
+
+
 def visit_rows(records: Iterable[dict[str, Any]]) -> tuple[list[str], Iterator[list[str]]]:
     """The visits table, from stored records, row by row: a listing of 50,000 visits builds no models."""
-    return ["visit", "date", "patient", "sites", "doses", "pain", "CPT", "notes"], _visit_rows(records)
+    return VISIT_COLUMNS, map(visit_row, records)
 
 
-def _visit_rows(records: Iterable[dict[str, Any]]) -> Iterator[list[str]]:
-    for v in records:
-        sites = site_text(v["sites"])
-        totals: dict[str, float] = {}
-        for agent in v["agents"]:
-            if agent.get("dose_mg") is not None:
-                totals[agent["drug"]] = round(totals.get(agent["drug"], 0.0) + agent["dose_mg"], 3)
-        doses = ", ".join(f"{drug} {mg:g} mg" for drug, mg in totals.items()) or (
-            "dry needling" if not v["agents"] else "saline")
-        flags = ("⚠" + str(len(v["warnings"])) if v.get("warnings") else "") + (" ✎" if v.get("amendments") else "") + (
-            " signed" if v.get("signed") else "") + (" VOID" if v.get("voided") else "")
-        yield [v["id"], v["date"], v["patient_id"], sites, doses,
-               f"{v['pain_before']}→{v['pain_after']}", " ".join(v.get("cpt", [])), flags.strip()]
+def visit_row(v: dict[str, Any]) -> list[str]:
+    """A stored visit record's row of the visits table."""
+    sites = site_text(v["sites"])
+    totals: dict[str, float] = {}
+    for agent in v["agents"]:
+        if agent.get("dose_mg") is not None:
+            totals[agent["drug"]] = round(totals.get(agent["drug"], 0.0) + agent["dose_mg"], 3)
+    doses = ", ".join(f"{drug} {mg:g} mg" for drug, mg in totals.items()) or (
+        "dry needling" if not v["agents"] else "saline")
+    flags = ("⚠" + str(len(v["warnings"])) if v.get("warnings") else "") + (" ✎" if v.get("amendments") else "") + (
+        " signed" if v.get("signed") else "") + (" VOID" if v.get("voided") else "")
+    return [v["id"], v["date"], v["patient_id"], sites, doses,
+            f"{v['pain_before']}→{v['pain_after']}", " ".join(v.get("cpt", [])), flags.strip()]
+
+
+def _visit_row_json(record: dict[str, Any]) -> bytes:
+    from pydantic_core import to_json
+
+    return to_json(visit_row(record))
 
 
 _SIDE_MARK = {"left": "L", "right": "R", "midline": "M", "bilateral": "bilat"}
@@ -595,6 +605,7 @@ def log_visit(
         render_visit(visit, title="Visit logged", patient=store.patient(visit.patient_id))
 
 
+@paused()  # each visits file's records live until the next file is read: the collector's passes over them freed nothing
 def list_visits(
     patient: Annotated[str | None, typer.Option("--patient", "-p", help="Only this patient's visits.",
                                                                    autocompletion=complete.patient_ids)] = None,
@@ -626,19 +637,20 @@ def list_visits(
         raise unknown_patient(store, patient)
     # every record is checked before the first is printed: damage is exit 3 with nothing on stdout, never half
     # a JSON array or a listing that silently stops
+    # each record is made into its output (its JSON, its row) as it is read: the listing holds that, not the record
     with progress.shown("Reading visits") as step:
         records = store.visit_listing(patient, voided=include_voided, since=first, until=last, unsigned=unsigned,
-                                      progress=step)
+                                      progress=step, encode=console.json_item if as_json else _visit_row_json)
     shown, note = console.limited(records, limit, "visit", default=0 if as_json else 50)
     if as_json:
-        console.print_json_records(shown)  # stored records as they are
+        console.print_json_items(shown)  # stored records as they are
         if note:
             console.info(note)
     elif not records:
         console.info(_no_visits_line(store, patient, unsigned=unsigned, dated=bool(first or last),
                                      voided_shown=include_voided))
     else:
-        console.table(console.counted(len(records), "visit"), *visit_rows(shown), note=note)
+        console.table(console.counted(len(records), "visit"), VISIT_COLUMNS, map(json.loads, shown), note=note)
 
 
 @visit_app.command("show")
