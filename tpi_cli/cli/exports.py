@@ -12,6 +12,7 @@ import typer
 
 from tpi_cli.cli import complete, console, progress
 from tpi_cli.cli.context import open_store
+from tpi_cli.collector import paused
 
 if TYPE_CHECKING:
     from tpi_cli.store import Store
@@ -117,6 +118,7 @@ def fhir(
 
 @export_app.command("csv")
 @console.friendly
+@paused()  # a row's objects live until its patient is written: the collector's passes over them freed nothing
 def csv(output: _out("FILE.csv to write (replacing it), or - for stdout."), patient: PatientOpt = None,
         since: SinceOpt = None, until: UntilOpt = None) -> None:
     """Write one CSV row per visit (UTF-8), with the patient's columns; `tpi import` reads it back.

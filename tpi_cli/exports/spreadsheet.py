@@ -18,9 +18,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
+
+from pydantic_core import to_jsonable_python
 
 from tpi_cli import vocab
 from tpi_cli.clinical.doses import dose_by_drug
@@ -127,15 +130,65 @@ def patient_cells(patient: Patient) -> list[str]:
     return ["", *_cells(_PATIENT_PLAN, patient.model_dump(mode="json"))]
 
 
+# A visit's row is written from the model's own values, which are their JSON values already (text, numbers, true or
+# false, lists of text; a date's str() is its JSON text), except the fields below: each of those is dumped alone by
+# pydantic (models within, times of day and instants as pydantic writes them); a dump of the whole visit cost a
+# third of the export. tests/test_csv_rows.py holds the row equal to one written from the whole JSON dump.
+_DUMPED = frozenset({"procedure_time", "prior_relief", "functional_scores", "overrides", "amendments", "signed",
+                     "addenda", "handout_given", "recorded_at"})
+_VISIT_OWN_PLAN = [(key, write) if key not in _DUMPED else (None, None) for key, write in _VISIT_PLAN]
+_VISIT_DUMPED_PLAN = [(index, key, write) for index, (key, write) in enumerate(_VISIT_PLAN) if key in _DUMPED]
+
+# The typed form of a site or an agent, and a number's text, by what they are made of: a clinic's visits repeat
+# a few of each, and the text of each is the same every time. Bounded: beyond it each is written anew.
+_TEXTS_KEPT = 4096
+_site_texts: dict[tuple[Any, ...], str] = {}
+_agent_texts: dict[tuple[Any, ...], str] = {}
+_number_texts: dict[float, str] = {}
+
+
+def _kept(texts: dict[Any, str], key: Any, text: str) -> str:
+    if len(texts) < _TEXTS_KEPT:
+        texts[key] = text
+    return text
+
+
+def _site_text(site: Any) -> str:
+    key = (site.muscle, site.side, site.points, site.volume_ml)
+    return _site_texts.get(key) or _kept(_site_texts, key, format_site(site))
+
+
+def _agent_text(agent: Any) -> str:
+    concentration = agent.concentration
+    key = (agent.drug, None if concentration is None else (concentration.value, concentration.unit), agent.epinephrine,
+           agent.volume_ml)
+    return _agent_texts.get(key) or _kept(_agent_texts, key, format_agent(agent))
+
+
+def _number_text(value: float) -> str:
+    if not value or math.isnan(value):  # 0.0 and -0.0 are equal keys with texts of their own; NaN is no key
+        return format_number(value)
+    return _number_texts.get(value) or _kept(_number_texts, value, format_number(value))
+
+
 def row(patient: list[str], visit: Visit) -> list[str]:
     """The cells of one row in COLUMNS order: the PATIENT's cells (patient_cells) and VISIT's."""
-    record = visit.model_dump(mode="json")
-    cells = _cells(_VISIT_PLAN, record)
-    cells[_AT["sites"]] = "; ".join(format_site(s) for s in visit.sites)
-    cells[_AT["agents"]] = "; ".join(format_agent(a) for a in visit.agents)
+    fields = visit.__dict__
+    # None and [] are their own JSON values, and most of these fields hold one of them
+    record = {key: value if value is None or value == [] else to_jsonable_python(value)
+              for key in _DUMPED for value in (fields[key],)}
+    if fields["procedure_time"] is not None:  # written by its field's own serializer (HH:MM)
+        record["procedure_time"] = visit.model_dump(mode="json", include={"procedure_time"})["procedure_time"]
+    cells = _cells(_VISIT_OWN_PLAN, fields)
+    for index, key, write in _VISIT_DUMPED_PLAN:
+        value = record[key]
+        if value is not None:
+            cells[index] = write(value)
+    cells[_AT["sites"]] = "; ".join([_site_text(s) for s in visit.sites])
+    cells[_AT["agents"]] = "; ".join([_agent_text(a) for a in visit.agents])
     for drug, mg in dose_by_drug(visit.agents).items():
         if drug in _TOTAL_AT:
-            cells[_TOTAL_AT[drug]] = format_number(mg)
+            cells[_TOTAL_AT[drug]] = _number_text(mg)
     cells[_AT["pain_change"]] = str(visit.pain_after - visit.pain_before)
     cells[_AT["cpt"]] = "; ".join(visit.cpt)
     cells[_AT["warnings"]] = _guard("\n".join(visit.warnings))
