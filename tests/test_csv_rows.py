@@ -107,3 +107,20 @@ def test_the_kept_texts_of_numbers_sites_and_agents_are_those_written_anew(store
         assert spreadsheet.row(patient, visit) == row_before(patient, visit)
     for value in (0.0, -0.0, 1e-05, 2.5, float("nan"), 1e300):
         assert spreadsheet._number_text(value) == spreadsheet._number_text(value) == format_number(value)
+
+
+@pytest.mark.parametrize("value", ["007", "=1", "Dr. A", "", " x", "x" * 101, 1, 1.0, True, "1", "true"])
+def test_a_kept_text_cell_is_the_cell_written_anew(value):
+    """Equal values of other types (1, 1.0, True) have texts of their own; a long text is not kept."""
+    for _ in range(2):
+        assert spreadsheet._text_cell(value) == _guard(str(value))
+    assert all(len(text) <= 100 for text in spreadsheet._text_cells.values())
+
+
+@pytest.mark.parametrize("value", [["M79.18"], ["M79.18", "Z99.89"], ["a\"b", "é"], [], ["x" * 120],
+                                   [{"scale": "NDI", "score": -0.0}], [{"scale": "NDI", "score": 0.0}], [1], [True]])
+def test_a_kept_list_cell_is_the_cell_written_anew(value):
+    import json
+
+    for _ in range(2):
+        assert spreadsheet._json_cell(value) == (json.dumps(value, ensure_ascii=False) if value != [] else "")

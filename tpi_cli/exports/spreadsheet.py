@@ -91,8 +91,28 @@ def _unguard(text: str) -> str:
 _encode_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
+# The cell of a text, of a list of texts, of a number, and the typed form of a site or an agent, by what they are
+# made of: a clinic's visits repeat a few of each (clinicians, needles, codes, volumes), and each is written the
+# same every time. Bounded (so many, so long): beyond it each is written anew.
+_TEXTS_KEPT = 4096
+_LONGEST_KEPT = 100
+_text_cells: dict[str, str] = {}
+_list_cells: dict[tuple[str, ...], str] = {}
+_number_texts: dict[float, str] = {}
+_site_texts: dict[tuple[Any, ...], str] = {}
+_agent_texts: dict[tuple[Any, ...], str] = {}
+
+
+def _kept(texts: dict[Any, str], key: Any, text: str) -> str:
+    if len(texts) < _TEXTS_KEPT and len(text) <= _LONGEST_KEPT:
+        texts[key] = text
+    return text
+
+
 def _text_cell(value: Any) -> str:
-    return _guard(str(value))
+    if type(value) is not str:  # equal keys of other types have other texts (1, 1.0, True)
+        return _guard(str(value))
+    return _text_cells.get(value) or _kept(_text_cells, value, _guard(value))
 
 
 def _bool_cell(value: Any) -> str:
@@ -100,11 +120,22 @@ def _bool_cell(value: Any) -> str:
 
 
 def _json_cell(value: Any) -> str:
-    return _encode_json(value) if value != [] else ""
+    if value == []:
+        return ""
+    if type(value) is list and all(type(item) is str for item in value):
+        key = tuple(value)
+        return _list_cells.get(key) or _kept(_list_cells, key, _encode_json(value))
+    return _encode_json(value)
+
+
+def _number_text(value: float) -> str:
+    if not value or math.isnan(value):  # 0.0 and -0.0 are equal keys with texts of their own; NaN is no key
+        return format_number(value)
+    return _number_texts.get(value) or _kept(_number_texts, value, format_number(value))
 
 
 # how a cell of each kind is written from its (not None) JSON value; int and date: as they are
-_WRITE = {"id": _text_cell, "text": _text_cell, "float": format_number, "bool": _bool_cell, "list": _json_cell,
+_WRITE = {"id": _text_cell, "text": _text_cell, "float": _number_text, "bool": _bool_cell, "list": _json_cell,
           "json": _json_cell, "int": str, "date": str}
 
 
@@ -139,19 +170,6 @@ _DUMPED = frozenset({"procedure_time", "prior_relief", "functional_scores", "ove
 _VISIT_OWN_PLAN = [(key, write) if key not in _DUMPED else (None, None) for key, write in _VISIT_PLAN]
 _VISIT_DUMPED_PLAN = [(index, key, write) for index, (key, write) in enumerate(_VISIT_PLAN) if key in _DUMPED]
 
-# The typed form of a site or an agent, and a number's text, by what they are made of: a clinic's visits repeat
-# a few of each, and the text of each is the same every time. Bounded: beyond it each is written anew.
-_TEXTS_KEPT = 4096
-_site_texts: dict[tuple[Any, ...], str] = {}
-_agent_texts: dict[tuple[Any, ...], str] = {}
-_number_texts: dict[float, str] = {}
-
-
-def _kept(texts: dict[Any, str], key: Any, text: str) -> str:
-    if len(texts) < _TEXTS_KEPT:
-        texts[key] = text
-    return text
-
 
 def _site_text(site: Any) -> str:
     key = (site.muscle, site.side, site.points, site.volume_ml)
@@ -163,12 +181,6 @@ def _agent_text(agent: Any) -> str:
     key = (agent.drug, None if concentration is None else (concentration.value, concentration.unit), agent.epinephrine,
            agent.volume_ml)
     return _agent_texts.get(key) or _kept(_agent_texts, key, format_agent(agent))
-
-
-def _number_text(value: float) -> str:
-    if not value or math.isnan(value):  # 0.0 and -0.0 are equal keys with texts of their own; NaN is no key
-        return format_number(value)
-    return _number_texts.get(value) or _kept(_number_texts, value, format_number(value))
 
 
 def row(patient: list[str], visit: Visit) -> list[str]:
