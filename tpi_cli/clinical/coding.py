@@ -51,22 +51,30 @@ def _merged_parts(sites: Sequence[Site]) -> str:
     return "".join(f"; {text}" for text in merged)
 
 
+def cpt_codes(sites: Sequence[Site], agents: Sequence[AgentInput], ultrasound: bool) -> list[str]:
+    """The codes of suggest_cpt without the wording of its rule (what a stored visit keeps)."""
+    count = muscle_count(sites)
+    if agents:
+        code = TPI_3_PLUS if count >= 3 else TPI_1_2
+    else:
+        code = DRY_NEEDLING_3_PLUS if count >= 3 else DRY_NEEDLING_1_2
+    return [code, ULTRASOUND_GUIDANCE] if ultrasound else [code]
+
+
 def suggest_cpt(sites: Sequence[Site], agents: Sequence[AgentInput], ultrasound: bool) -> CptSuggestion:
     """20552 for 1-2 muscles, 20553 for 3+; 20560/20561 when nothing was injected; +76942 with ultrasound.
 
     One TPI code per day, never both (clinical-reference.md §3).
     """
+    codes = cpt_codes(sites, agents, ultrasound)
+    code = codes[0]
     count = muscle_count(sites)
     plural = "muscle" if count == 1 else "muscles"
     if agents:
-        code = TPI_3_PLUS if count >= 3 else TPI_1_2
         rule = f"{count} {plural} injected ({'3 or more' if count >= 3 else '1 or 2'}) → {code}"
     else:
-        code = DRY_NEEDLING_3_PLUS if count >= 3 else DRY_NEEDLING_1_2
         rule = f"no injectate (dry needling), {count} {plural} → {code}"
     rule += _merged_parts(sites)
-    codes = [code]
     if ultrasound:
-        codes.append(ULTRASOUND_GUIDANCE)
         rule += f"; ultrasound guidance → {ULTRASOUND_GUIDANCE}"
     return CptSuggestion(codes=codes, rule=rule)
