@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,30 @@ canonical_text = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators
 
 def canonical(data: Any) -> bytes:
     return canonical_text(data).encode()
+
+
+# Where orjson's text of a number can differ from json's: a float below 1e-4 (orjson 0.00001 and 1e-7, json 1e-05
+# and 1e-07). Every other number, string and key order is written alike (tests/test_canonical_fast.py).
+_NEGATIVE_EXPONENT = re.compile(rb"[0-9]e-")
+
+
+def canonical_written(data: Any) -> bytes:
+    """canonical(DATA), made by orjson (8x faster) wherever its bytes are the same, else by json.
+
+    Only for data that tpi writes, whose floats are finite: orjson writes NaN and the infinities as null, where
+    json writes NaN. Every float a tpi record holds is bounded by its model, which refuses them
+    (tests/test_canonical_fast.py holds each record model to that); a record read from a file is not such data.
+    """
+    import orjson
+
+    try:
+        fast = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):  # an integer beyond 64 bits, a key that is not text
+        return canonical(data)
+    # two substring searches; the pattern only where "e-" occurs at all (a search at every byte is 8x slower)
+    if b"0.0000" in fast or (b"e-" in fast and _NEGATIVE_EXPONENT.search(fast)):
+        return canonical(data)
+    return fast
 
 
 def digest(record: Any) -> str:
@@ -95,7 +120,7 @@ def chain_lines(head: Head, at: str, by: str, writes: Iterable[tuple[str, str, s
     for action, record, record_digest in writes:
         event = {"seq": head.seq + 1, "at": at, "by": by, "action": action, "record": record,
                  "digest": record_digest, "prev": head.hash}
-        text = canonical(event)
+        text = canonical_written(event)  # texts and a whole number only
         event["hash"] = hashlib.sha256(text).hexdigest()
         yield event, text.replace(b',"prev":', b',"hash":"' + event["hash"].encode() + b'","prev":', 1) + b"\n"
         head = Head(event["seq"], event["hash"])

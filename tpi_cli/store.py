@@ -908,7 +908,7 @@ class Store:
         """
         self._require_lock()
         renames: dict[Path, Path] = {}  # final → staged
-        writes: list[tuple[str, str, str]] = []
+        writes = _Chained(self._events_head if self._events else self._trail_end(), audit.now_text(), self.user())
         try:
             with SyncedFiles() as synced:
                 if patients:
@@ -930,14 +930,14 @@ class Store:
             fsync_dir(self._visits_dir)
         except OSError as error:
             raise StoreError(f"cannot write to the store {self.root}: {why(error)}") from None
-        self.audit_writes(writes)
+        self._pend(writes.lines, writes.head)
         journal = {"renames": [[str(staged.relative_to(self.root)), str(final.relative_to(self.root))]
                                for final, staged in renames.items()]}
         write_private_file(self._journal, _encode(journal))
         self._apply_journal()
 
     def _stage(self, path: Path, table_name: str, records: list[Patient] | list[Visit], action: str,
-               writes: list[tuple[str, str, str]], synced: SyncedFiles,
+               writes: _Chained, synced: SyncedFiles,
                base: Path | None = None) -> tuple[Path, Path]:
         """Write PATH's new content, with RECORDS upserted by id into TABLE_NAME, to a staged file (fsynced by
         SYNCED).
@@ -956,19 +956,20 @@ class Store:
             data["meta"] = {"1": {"last_visit_number": last}}
         table = data.pop(table_name, {})
         index = {doc.get("id"): key for key, doc in table.items()}
-        rows = {key: _json(doc) for key, doc in table.items()}
+        rows = {key: _encode(doc) for key, doc in table.items()}
         next_key = max((int(k) for k in table), default=0) + 1
         for record in records:
             key = index.get(record.id)
             if key is None:
                 key, next_key = str(next_key), next_key + 1
-            text = audit.canonical_text(record.model_dump(mode="json"))
+            text = audit.canonical_written(record.model_dump(mode="json"))  # a validated record: finite floats
             rows[key] = text
-            writes.append((action, record.id, hashlib.sha256(text.encode()).hexdigest()))
-        tables = [f"{json.dumps(name)}:{_json(other)}" for name, other in data.items()]
-        tables.append(json.dumps(table_name) + ":{" + ",".join(f'"{key}":{row}' for key, row in rows.items()) + "}")
+            writes.append((action, record.id, hashlib.sha256(text).hexdigest()))
+        tables = [f"{json.dumps(name)}:{_json(other)}".encode() for name, other in data.items()]
+        tables.append(json.dumps(table_name).encode() + b":{"
+                      + b",".join(b'"' + key.encode() + b'":' + row for key, row in rows.items()) + b"}")
         staged = _staged_name(path)
-        synced.write(staged, ("{" + ",".join(tables) + "}").encode())
+        synced.write(staged, b"{" + b",".join(tables) + b"}")
         return staged, path
 
     def _apply_journal(self) -> None:
@@ -1014,10 +1015,17 @@ class Store:
         self._require_lock()
         if not writes:
             return
-        head = self._events_head if self._events else self._trail_end()
-        for event, text in audit.chain_lines(head, audit.now_text(), self.user(), writes):
-            self._events.append(text)
-            self._events_head = audit.Head.of(event)
+        chained = _Chained(self._events_head if self._events else self._trail_end(), audit.now_text(), self.user())
+        for write in writes:
+            chained.append(write)
+        self._pend(chained.lines, chained.head)
+
+    def _pend(self, lines: list[bytes], head: audit.Head) -> None:
+        """Make LINES, events chained onto the trail's pending end and ending at HEAD, pending (see the module doc)."""
+        if not lines:
+            return
+        self._events.extend(lines)
+        self._events_head = head
         write_private_file(self._audit_pending, _joined(self._events))
 
     def adopt_trail(self, events: Iterable[dict[str, Any]]) -> None:
@@ -1230,6 +1238,24 @@ class Store:
             return None
         except (OSError, ValueError):
             return {"unreadable": str(self.root / BACKUP_NOTE)}
+
+
+class _Chained:
+    """Audit events chained one by one as their writes come, from HEAD (the trail's pending end), at AT, by BY.
+
+    A batch stages its records and chains their events as it goes, so it never holds its 50,000 writes and their
+    events at once (12 MiB of an import's peak); they become pending once every file is staged (see _pend).
+    """
+
+    def __init__(self, head: audit.Head, at: str, by: str) -> None:
+        self.head, self._at, self._by = head, at, by
+        self.lines: list[bytes] = []
+
+    def append(self, write: tuple[str, str, str]) -> None:
+        """Chain the event of WRITE, (action, record, digest)."""
+        for event, text in audit.chain_lines(self.head, self._at, self._by, [write]):
+            self.lines.append(text)
+            self.head = audit.Head(event["seq"], event["hash"])
 
 
 def _joined(lines: list[bytes]) -> Iterator[bytes]:
