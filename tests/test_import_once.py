@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tpi_cli import workflow
 from tpi_cli.errors import InputError, RefusedError
@@ -100,3 +102,26 @@ def test_a_line_placed_by_its_patient_and_date_is_stored_with_them_as_the_whole_
     run()
     stored = sorted((v.date.isoformat(), v.id, v.patient_id) for v in store.visits("P1"))
     assert stored == [("2024-01-01", "P1-V1", "P1"), ("2024-01-05", "P1-V2", "P1")]
+
+
+def _keys_in(value) -> int:
+    if isinstance(value, dict):
+        return len(value) + sum(_keys_in(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_keys_in(v) for v in value)
+    return 0
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3), max_leaves=20)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_json_values, st.sampled_from([(",", ":"), (", ", ": "), (" , ", " : "), (",", "\t:"), (",", "\n:")]),
+       st.booleans())
+def test_a_lines_key_ends_are_never_fewer_than_its_keys(value, separators, ascii_only):
+    """A key given twice is looked for whenever pydantic took fewer keys than the line's key ends: counting them
+    the quick way must never miss one (a colon in a text may count as one more, never one less)."""
+    text = json.dumps({"k": value}, separators=separators, ensure_ascii=ascii_only)
+    assert workflow._key_ends(text) >= _keys_in({"k": value})

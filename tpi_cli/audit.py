@@ -45,23 +45,35 @@ def canonical(data: Any) -> bytes:
 _NEGATIVE_EXPONENT = re.compile(rb"[0-9]e-")
 
 
-def canonical_written(data: Any) -> bytes:
-    """canonical(DATA), made by orjson (8x faster) wherever its bytes are the same, else by json.
+def canonical_written(data: Any, *, floats: bool = True) -> bytes:
+    """canonical(DATA), made by orjson (8x faster) wherever its bytes are the same, else by json. FLOATS=False: DATA
+    holds no float at all (an audit event), so nothing needs looking at afterwards.
 
     Only for data that tpi writes, whose floats are finite: orjson writes NaN and the infinities as null, where
     json writes NaN. Every float a tpi record holds is bounded by its model, which refuses them
     (tests/test_canonical_fast.py holds each record model to that); a record read from a file is not such data.
     """
-    import orjson
-
+    dumps = _orjson_dumps or _load_orjson()
     try:
-        fast = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
-    except (TypeError, orjson.JSONEncodeError):  # an integer beyond 64 bits, a key that is not text
+        fast = dumps(data, option=_SORT_KEYS)
+    except TypeError:  # orjson.JSONEncodeError: an integer beyond 64 bits, a key that is not text
         return canonical(data)
     # two substring searches; the pattern only where "e-" occurs at all (a search at every byte is 8x slower)
-    if b"0.0000" in fast or (b"e-" in fast and _NEGATIVE_EXPONENT.search(fast)):
+    if floats and (b"0.0000" in fast or (b"e-" in fast and _NEGATIVE_EXPONENT.search(fast))):
         return canonical(data)
     return fast
+
+
+_orjson_dumps: Any = None  # loaded by the first write that needs it: not every command pays for the import
+_SORT_KEYS = 0
+
+
+def _load_orjson() -> Any:
+    global _orjson_dumps, _SORT_KEYS
+    import orjson
+
+    _orjson_dumps, _SORT_KEYS = orjson.dumps, orjson.OPT_SORT_KEYS
+    return _orjson_dumps
 
 
 def digest(record: Any) -> str:
@@ -120,7 +132,7 @@ def chain_lines(head: Head, at: str, by: str, writes: Iterable[tuple[str, str, s
     for action, record, record_digest in writes:
         event = {"seq": head.seq + 1, "at": at, "by": by, "action": action, "record": record,
                  "digest": record_digest, "prev": head.hash}
-        text = canonical_written(event)  # texts and a whole number only
+        text = canonical_written(event, floats=False)  # texts and a whole number only
         event["hash"] = hashlib.sha256(text).hexdigest()
         yield event, text.replace(b',"prev":', b',"hash":"' + event["hash"].encode() + b'","prev":', 1) + b"\n"
         head = Head(event["seq"], event["hash"])
