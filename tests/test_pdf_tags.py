@@ -311,9 +311,9 @@ def actual_texts(path) -> list[str]:
             found.append(str(element["/ActualText"]))
         kids = element.get("/K")
         for kid in kids if isinstance(kids, list) else [kids]:
-            if hasattr(kid, "get_object") and isinstance(kid.get_object(), dict):
-                if kid.get_object().get("/Type") == "/StructElem":
-                    walk(kid)
+            if (hasattr(kid, "get_object") and isinstance(kid.get_object(), dict)
+                    and kid.get_object().get("/Type") == "/StructElem"):
+                walk(kid)
 
     walk(PdfReader(str(path)).trailer["/Root"]["/StructTreeRoot"])
     return found
