@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from tpi_cli.clinical.coding import cpt_codes
 from tpi_cli.clinical.necessity import findings_warning
@@ -556,23 +556,29 @@ def _keys_taken(visit: VisitInput) -> int:
     return count
 
 
-class _VisitKey(BaseModel):
+@cache
+def _visit_key() -> type:
     """Where a visit line belongs: its patient and date, read as the full visit reads them (the same types,
-    pattern, whitespace stripping and strictness) and nothing else of the line."""
+    pattern, whitespace stripping and strictness) and nothing else of the line. Made on first use: a model class
+    costs 4 ms to define, which a command that imports nothing would pay (log-visit imports this module)."""
+    from pydantic import BaseModel, ConfigDict, Field
 
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, strict=True, defer_build=True)
+    class VisitKey(BaseModel):
+        model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, strict=True)
 
-    patient_id: Annotated[str, Field(pattern=PATIENT_ID_PATTERN)]
-    date: dt.date
-    type: Literal["visit"] = "visit"
+        patient_id: Annotated[str, Field(pattern=PATIENT_ID_PATTERN)]
+        date: dt.date
+        type: Literal["visit"] = "visit"
+
+    return VisitKey
 
 
-def _visit_key(text: str) -> _VisitKey | None:
+def _placed(text: str) -> Any:
     """The patient and date of a visit line, or None when the line is not plainly a visit (read the full way)."""
     if '"patient_id"' not in text:
         return None
     try:
-        return _VisitKey.model_validate_json(text)
+        return _visit_key().model_validate_json(text)
     except Exception:  # noqa: BLE001 - whatever it is, the full reading meets it and reports it
         return None
 
@@ -648,7 +654,7 @@ def _json_lines_entries(records: Iterable[tuple[int, Any]], progress: Progress |
         if progress is not None:
             progress("Checking lines", line, None)
         if texts:
-            key = _visit_key(record)
+            key = _placed(record)
             if key is not None:
                 entry = _VisitEntry(line, key.patient_id, key.date, text=record)
                 visits.append(entry)
