@@ -588,18 +588,23 @@ def _visit_of_line(line: int, text: str) -> VisitInput:
     entered = _visit_from_line(text)
     if entered is not None:
         return entered
-    record = parse_json(text, f"line {line}")
+    kind, data = _kind_and_data(line, parse_json(text, f"line {line}"))
+    if kind != "visit":  # never: a line read as a visit's key has "patient_id" and no other "type"
+        raise InputError(f"line {line}: cannot be read both as a visit and as a {kind}")
+    return validated(VisitInput, data, f"line {line}")
+
+
+def _kind_and_data(line: int, record: Any) -> tuple[str | None, dict[str, Any]]:
+    """What RECORD, the JSON value of line LINE, is (see record_kind) and its data without "type"."""
     if not isinstance(record, dict):
         raise InputError(f"line {line}: expected a JSON object")
     try:
         kind = record_kind(record)
     except InputError as error:
         raise InputError(f"line {line}: {error}") from None
-    if kind != "visit":  # never: a line read as a visit's key has "patient_id" and no other "type"
-        raise InputError(f"line {line}: cannot be read both as a visit and as a {kind}")
     data = dict(record)
     data.pop("type", None)
-    return validated(VisitInput, data, f"line {line}")
+    return kind, data
 
 
 @dataclass
@@ -662,14 +667,7 @@ def _json_lines_entries(records: Iterable[tuple[int, Any]], progress: Progress |
                     pending[line] = entry
                 continue
             record = parse_json(record, f"line {line}")
-        if not isinstance(record, dict):
-            raise InputError(f"line {line}: expected a JSON object")
-        try:
-            kind = record_kind(record)
-        except InputError as error:
-            raise InputError(f"line {line}: {error}") from None
-        data = dict(record)
-        data.pop("type", None)
+        kind, data = _kind_and_data(line, record)
         if kind == "patient":
             if data.pop("amendments", []):  # an empty list, as `patient show --json` prints it, says nothing
                 raise InputError(f"line {line}: amendments is computed by tpi and cannot be given; remove it")
