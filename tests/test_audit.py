@@ -109,9 +109,20 @@ def test_an_untouched_store_verifies_with_its_counts(tpi, history):
     assert "1 setting" in result.stderr
 
 
-def test_an_empty_store_verifies(tpi, store_path):
-    assert verify(tpi).exit_code == 0
+@pytest.mark.parametrize("command", [("audit", "verify"), ("audit",), ("audit", "--json")])
+def test_where_there_is_no_store_nothing_is_verified_or_listed(tpi, store_path, command):
+    """A mistyped --store is "no tpi store", exit 3, as for every reading command; never "verified: 0 events"."""
+    result = tpi(*command)
+    assert result.exit_code == 3, result.output
+    assert f"no tpi store at {store_path}" in result.stderr
+    assert "verified" not in result.output and result.stdout == ""
     assert not store_path.exists()
+
+
+def test_a_new_store_verifies(tpi, patient):
+    result = verify(tpi)
+    assert result.exit_code == 0, result.stderr
+    assert "1 event" in result.stderr and "1 patient" in result.stderr
 
 
 def test_a_refused_write_appends_no_event(tpi, history):

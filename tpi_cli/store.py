@@ -1052,6 +1052,8 @@ class Store:
         try:
             handle = self._audit_log.open("rb")
         except FileNotFoundError:
+            if not self._exists(self.root):  # no store here: not a store without events
+                raise self._missing() from None
             return
         except OSError as error:
             raise StoreError(f"cannot read the audit trail {self._audit_log}: {error.strerror or error}") from None
@@ -1095,8 +1097,8 @@ class Store:
 
     def verify_audit(self) -> audit.Verification:
         """Recompute the chain and every current record's digest (under the lock: a consistent view)."""
-        if not self.root.exists():
-            return audit.verify([], [], None)
+        if not self._exists(self.root):  # a mistyped --store is "no store here", never "verified"
+            raise self._missing()
         with self.transaction():
             result = audit.verify(self.audit_events(), self.audited_records(), self.audit_head())
             if not self._audit_log.exists() and self._audit_head_file.exists():
