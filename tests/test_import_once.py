@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tpi_cli import workflow
-from tpi_cli.errors import InputError, RefusedError
+from tpi_cli.errors import InputError, RefusedError, StoreError
 from tpi_cli.store import Store
 
 
@@ -38,10 +38,8 @@ def run_import(tmp_path, lines: list[str]):
 
 
 def assert_nothing_written(store: Store) -> None:
-    if not store.root.exists():  # refused before the store was opened
-        return
-    assert store.patients() == []
-    assert list(store.visit_records(voided=True)) == []
+    """Refused before the store was opened (no folder), or after: the folder it made holds only its lock file."""
+    assert not store.root.exists() or sorted(p.name for p in store.root.iterdir()) == ["store.lock"]
 
 
 @pytest.mark.parametrize("later", [
@@ -125,3 +123,31 @@ def test_a_lines_key_ends_are_never_fewer_than_its_keys(value, separators, ascii
     the quick way must never miss one (a colon in a text may count as one more, never one less)."""
     text = json.dumps({"k": value}, separators=separators, ensure_ascii=ascii_only)
     assert workflow._key_ends(text) >= _keys_in({"k": value})
+
+
+@pytest.mark.parametrize("bad", [visit("P2", pain_after=11), visit("P1", "2024-02-01", **OVERDOSE)],
+                         ids=["a line that cannot be read", "a refusal"])
+def test_a_refused_first_import_leaves_no_store_and_no_staged_file(tmp_path, bad):
+    lines = [patient("P1"), patient("P2"), visit("P1", "2024-01-01"), bad]
+    store, run = run_import(tmp_path, lines)
+    with pytest.raises((InputError, RefusedError)):
+        run()
+    # the folder it had to make holds only the lock file, which every command reads as no store
+    assert sorted(p.name for p in store.root.iterdir()) == ["store.lock"]
+    with pytest.raises(StoreError, match=r"no tpi store at .* \(the folder is empty\)"):
+        store.patients()
+    good = [line for line in lines if line != bad]
+    (tmp_path / "history.jsonl").write_text("\n".join(good) + "\n", encoding="utf-8")
+    result = run()  # the same folder takes the import once it is right
+    assert (result.patients, result.visits) == (2, 1)
+
+
+def test_a_refused_import_into_a_store_leaves_it_as_it_was_and_no_staged_file(tmp_path):
+    store, run = run_import(tmp_path, [patient("P1"), visit("P1", "2024-01-01")])
+    run()
+    before = {p.relative_to(store.root): p.read_bytes() for p in store.root.rglob("*") if p.is_file()}
+    _, refused = run_import(tmp_path, [patient("P2"), visit("P2", "2024-01-01"), visit("P1", "2024-02-01", **OVERDOSE)])
+    with pytest.raises(RefusedError):
+        refused()
+    after = {p.relative_to(store.root): p.read_bytes() for p in store.root.rglob("*") if p.is_file()}
+    assert after == before

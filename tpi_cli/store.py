@@ -430,13 +430,15 @@ class Store:
             ) from None
         except OSError as error:
             raise StoreError(f"cannot lock the store {lock_path}: {why(error)}") from None
+        made = False
         try:
             self._locked = True
             if not self._exists(self._main):  # created here, or by another tpi while this one waited
-                if self._entries(self._visits_dir):
+                if not self.create or self._entries(self._visits_dir):
                     raise self._missing()
                 meta = {"schema_version": SCHEMA_VERSION, "namespace": str(uuid.uuid4())}
                 write_private_file(self._main, _encode({"meta": {"1": meta}}))
+                made = True
             self._ensure_private()
             self._apply_journal()
             self._recover_audit()
@@ -444,12 +446,29 @@ class Store:
             self._check_schema()
             yield self
             self._commit_audit()
+        except BaseException:
+            if made:
+                self._unmake()
+            raise
         finally:
             if self._events:  # the transaction failed: keep only the events whose writes landed
                 with contextlib.suppress(StoreError):
                     self._recover_audit()
             self._locked = False
             release()
+
+    def _unmake(self) -> None:
+        """Undo what starting this store wrote, when the transaction that started it wrote nothing else (a first
+        import refused at a bad line, a mistyped --store): the folder is left empty but for its lock file, which
+        every command reads as no store, not an empty one. Under the lock; the lock file stays (others may wait on
+        it)."""
+        with contextlib.suppress(OSError, StoreError):
+            if (set(self._entries(self.root)) - {LOCK_FILE, MAIN_FILE, "visits"} or self._entries(self._visits_dir)
+                    or set(read_store_file(self._main) or {}) != {"meta"}):
+                return  # something else was written: it stays
+            self._main.unlink()
+            self._visits_dir.rmdir()
+            fsync_dir(self.root)
 
     def close(self) -> None:
         """Nothing stays open between operations (the PostgreSQL store closes its connection here)."""
@@ -928,8 +947,15 @@ class Store:
                         group.append(visit)
                 synced.wait()  # every staged file on disk before the journal commits them
             fsync_dir(self._visits_dir)
-        except OSError as error:
-            raise StoreError(f"cannot write to the store {self.root}: {why(error)}") from None
+        except BaseException as error:
+            # refused half way (a bad line, a safety check) or a failed write: what was staged is not left lying
+            # in the store until the next write sweeps it
+            for staged in renames.values():
+                with contextlib.suppress(OSError):
+                    staged.unlink(missing_ok=True)
+            if isinstance(error, OSError):
+                raise StoreError(f"cannot write to the store {self.root}: {why(error)}") from None
+            raise
         self._pend(writes.lines, writes.head)
         journal = {"renames": [[str(staged.relative_to(self.root)), str(final.relative_to(self.root))]
                                for final, staged in renames.items()]}
