@@ -51,7 +51,7 @@ def test_json_listings_print_stored_records_without_building_models(tmp_path):
 
 def test_log_visit_with_a_diagnosis_loads_no_heavy_library(tmp_path):
     # start-up is a tracked goal (issue 14): a visit is logged without the libraries of PDFs, exports,
-    # the ICD-10-CM tabular list, PostgreSQL, encryption or text shaping
+    # the ICD-10-CM tabular list, PostgreSQL, encryption, text shaping or a batch's JSON encoder
     code = ("import sys\nfrom tpi_cli.cli import main\n"
             "for args in (['patient', 'add', '--id', 'P1', '--name', 'A B', '--dob', '1970-01-01'],\n"
             "             ['log-visit', '-p', 'P1', '-s', 'UT:left:2', '-a', 'lidocaine 1% 3 mL', '--pain', '7/2',\n"
@@ -59,7 +59,7 @@ def test_log_visit_with_a_diagnosis_loads_no_heavy_library(tmp_path):
             "    sys.argv = ['tpi', *args]\n"
             "    try:\n        main()\n    except SystemExit as end:\n        assert not end.code, end.code\n"
             "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'reportlab', 'fhir', 'simple_icd_10_cm',\n"
-            "               'psycopg', 'cryptography', 'uharfbuzz', 'pypdf', 'PIL'})\n"
+            "               'psycopg', 'cryptography', 'uharfbuzz', 'pypdf', 'PIL', 'orjson'})\n"
             "assert not heavy, heavy\n")
     subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "TPI_STORE": str(tmp_path)},
                    capture_output=True)

@@ -927,7 +927,8 @@ class Store:
         """
         self._require_lock()
         renames: dict[Path, Path] = {}  # final → staged
-        writes = _Chained(self._events_head if self._events else self._trail_end(), audit.now_text(), self.user())
+        writes = _Chained(self._events_head if self._events else self._trail_end(), audit.now_text(), self.user(),
+                          many=True)
         try:
             with SyncedFiles() as synced:
                 if patients:
@@ -1275,13 +1276,13 @@ class _Chained:
     events at once (12 MiB of an import's peak); they become pending once every file is staged (see _pend).
     """
 
-    def __init__(self, head: audit.Head, at: str, by: str) -> None:
-        self.head, self._at, self._by = head, at, by
+    def __init__(self, head: audit.Head, at: str, by: str, *, many: bool = False) -> None:
+        self.head, self._at, self._by, self._many = head, at, by, many
         self.lines: list[bytes] = []
 
     def append(self, write: tuple[str, str, str]) -> None:
         """Chain the event of WRITE, (action, record, digest)."""
-        for event, text in audit.chain_lines(self.head, self._at, self._by, [write]):
+        for event, text in audit.chain_lines(self.head, self._at, self._by, [write], many=self._many):
             self.lines.append(text)
             self.head = audit.Head(event["seq"], event["hash"])
 
