@@ -17,8 +17,8 @@ from rich.console import Console
 
 from tpi_cli.errors import InputError, StoreError, TpiError
 
-stdout = Console(highlight=False, soft_wrap=False)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+stdout = Console(highlight=False, soft_wrap=False, emoji=False)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def fail(error: TpiError) -> typer.Exit:
