@@ -365,7 +365,7 @@ def _blank_is_none(value: Any, handler: Any) -> Any:
 
 
 BlankIsNone = WrapValidator(_blank_is_none)
-OptionalShortText = Annotated[str, Field(min_length=1, max_length=200), BlankIsNone] | None
+OptionalShortText = Annotated[ShortText, BlankIsNone] | None  # the same as Annotated[str, Field(…), BlankIsNone]
 
 
 def _icd10_code(raw: Any) -> str:

@@ -927,8 +927,7 @@ class Store:
         """
         self._require_lock()
         renames: dict[Path, Path] = {}  # final → staged
-        writes = _Chained(self._events_head if self._events else self._trail_end(), audit.now_text(), self.user(),
-                          many=True)
+        writes = self._chained(many=True)
         try:
             with SyncedFiles() as synced:
                 if patients:
@@ -1042,10 +1041,15 @@ class Store:
         self._require_lock()
         if not writes:
             return
-        chained = _Chained(self._events_head if self._events else self._trail_end(), audit.now_text(), self.user())
+        chained = self._chained()
         for write in writes:
             chained.append(write)
         self._pend(chained.lines, chained.head)
+
+    def _chained(self, *, many: bool = False) -> _Chained:
+        """Events to chain now, by this user, onto the trail's pending end (see _Chained)."""
+        return _Chained(self._events_head if self._events else self._trail_end(), audit.now_text(), self.user(),
+                        many=many)
 
     def _pend(self, lines: list[bytes], head: audit.Head) -> None:
         """Make LINES, events chained onto the trail's pending end and ending at HEAD, pending (see the module doc)."""
@@ -1284,7 +1288,7 @@ class _Chained:
         """Chain the event of WRITE, (action, record, digest)."""
         for event, text in audit.chain_lines(self.head, self._at, self._by, [write], many=self._many):
             self.lines.append(text)
-            self.head = audit.Head(event["seq"], event["hash"])
+            self.head = audit.Head.of(event)
 
 
 def _joined(lines: list[bytes]) -> Iterator[bytes]:
