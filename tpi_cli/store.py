@@ -235,10 +235,10 @@ def _list_adapter(kind: str) -> Any:
     """A validator of a whole table at once (one call into pydantic's core instead of one per record)."""
     from pydantic import TypeAdapter
 
-    from tpi_cli.models import Patient, Visit
+    from tpi_cli.models import Patient, Visit, built
 
     model = Patient if kind == "patient" else Visit
-    return TypeAdapter(list[model])
+    return TypeAdapter(list[built(model)])
 
 
 @cache
@@ -248,10 +248,10 @@ def _visits_file_adapter() -> Any:
     from pydantic import ConfigDict, TypeAdapter, with_config
     from typing_extensions import TypedDict
 
-    from tpi_cli.models import Visit
+    from tpi_cli.models import Visit, built
 
     # only the tables tpi writes there: any other file is read the full way (read_store_file, then each record)
-    visits_file = TypedDict("VisitsFile", {"visits": dict[str, Visit], "meta": dict[str, dict[str, Any]]},
+    visits_file = TypedDict("VisitsFile", {"visits": dict[str, built(Visit)], "meta": dict[str, dict[str, Any]]},
                             total=False)
     return TypeAdapter(with_config(ConfigDict(extra="forbid"))(visits_file))
 
