@@ -475,9 +475,11 @@ class PostgresStore:
         """DOCS as MODELs in one call into pydantic's core; a damaged one is named as :meth:`as_record` does."""
         from pydantic import TypeAdapter, ValidationError
 
+        from tpi_cli.models import built
+
         adapter = _LIST_ADAPTERS.get(model)
         if adapter is None:
-            adapter = _LIST_ADAPTERS[model] = TypeAdapter(list[model])
+            adapter = _LIST_ADAPTERS[model] = TypeAdapter(list[built(model)])
         try:
             return adapter.validate_python(docs)
         except ValidationError as error:

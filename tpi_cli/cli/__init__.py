@@ -15,15 +15,13 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 import gc
 import importlib
 import sys
-
-# A command's start-up (typer, rich, pydantic, tpi's models and their validators) makes some 60,000 objects that
-# live until it ends; the cyclic collector, at its default of one pass per 700 new objects, went over them some 90
-# times (~12 ms of log-visit's ~200, measured). Objects freed as they go, as in an import's or an export's loop,
-# never add up to a pass, so those run as before, and what a cycle leaves is still collected.
-gc.set_threshold(100_000, *gc.get_threshold()[1:])
 from collections.abc import Callable
 from functools import cache
 from typing import Annotated, Any, get_type_hints
+
+from tpi_cli import collector
+
+collector.spaced_for_start_up()  # before typer, rich and pydantic are imported
 
 import typer
 
