@@ -305,6 +305,84 @@ def read_text_lines(path: Path, what: str, encoding: str = "utf-8", newline: str
         raise StoreError(f"cannot read {path}: {why(error)}") from None
 
 
+class TextLines:
+    """A UTF-8 file the user named, read a line at a time as text mode reads it ("\n", "\r\n" and "\r" each end a
+    line, read as "\n"), each line with where it lies in the file, so that a caller may let go of a line's text and
+    read it again (:meth:`again`): an import of 50,000 lines then holds none of them. Open until closed; errors as
+    read_text_file's.
+
+    A file that cannot be read again at a place (a pipe) gives no places: its caller keeps the text.
+    """
+
+    def __init__(self, path: Path, what: str) -> None:
+        self.path, self._what = path, what
+        try:
+            self._handle = open(path, "rb")  # noqa: SIM115 - open until close()
+            self._seekable = stat.S_ISREG(os.fstat(self._handle.fileno()).st_mode)
+        except FileNotFoundError:
+            raise InputError(f"{what}: {path} does not exist") from None
+        except IsADirectoryError:
+            raise InputError(f"{what}: {path} is a folder; give a file") from None
+        except OSError as error:
+            raise StoreError(f"cannot read {path}: {why(error)}") from None
+
+    def __iter__(self) -> Iterator[tuple[int, str, tuple[int, int, int] | None]]:
+        """(line number from 1, text, where) of each line: WHERE is (start, end, hash of its bytes) or None."""
+        offset, number = 0, 0
+        try:
+            for raw in self._handle:
+                for start, piece in _pieces(raw):
+                    number += 1
+                    where = (offset + start, offset + start + len(piece), hash(piece)) if self._seekable else None
+                    yield number, self._text(piece), where
+                offset += len(raw)
+        except OSError as error:
+            raise StoreError(f"cannot read {self.path}: {why(error)}") from None
+
+    def again(self, where: tuple[int, int, int]) -> str | None:
+        """The text of the line at WHERE, read again; None when the file no longer holds the same bytes there."""
+        start, end, digest = where
+        try:
+            piece = os.pread(self._handle.fileno(), end - start, start)
+        except OSError as error:
+            raise StoreError(f"cannot read {self.path}: {why(error)}") from None
+        return self._text(piece) if hash(piece) == digest else None
+
+    def _text(self, piece: bytes) -> str:
+        try:
+            text = piece.decode()
+        except UnicodeDecodeError:
+            raise InputError(f"{self._what}: {self.path} is not UTF-8 text") from None
+        if text.endswith("\r\n"):
+            return text[:-2] + "\n"
+        return text[:-1] + "\n" if text.endswith("\r") else text
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _pieces(raw: bytes) -> Iterator[tuple[int, bytes]]:
+    """(start, bytes) of each line text mode reads in RAW, a line read in binary up to its b"\n" (or the file's end):
+    a b"\r" ends a line too, except as b"\r\n"."""
+    if b"\r" not in raw:
+        yield 0, raw
+        return
+    start = 0
+    while start < len(raw):
+        cr = raw.find(b"\r", start)
+        if cr == -1 or raw[cr + 1:cr + 2] == b"\n":
+            yield start, raw[start:]
+            return
+        yield start, raw[start:cr + 1]
+        start = cr + 1
+
+
 def parse_json(text: str | bytes) -> Any:
     """JSON TEXT as Python values; ValueError with a plain reason for anything that is not usable JSON.
 

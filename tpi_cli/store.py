@@ -44,7 +44,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
@@ -917,7 +917,7 @@ class Store:
         return {"patient": (len(patients), audit.digest_of_records(patients)),
                 "visit": (len(visits), audit.digest_of_records(visits))}
 
-    def write_batch(self, patients: list[Patient], visits: Iterable[Visit]) -> None:
+    def write_batch(self, patients: list[Patient], visits: Iterable[Visit | Encoded]) -> None:
         """Write all of these or none.
 
         Every changed file is first written beside its final name as ``.NAME.staged``; then the
@@ -962,7 +962,7 @@ class Store:
         write_private_file(self._journal, _encode(journal))
         self._apply_journal()
 
-    def _stage(self, path: Path, table_name: str, records: list[Patient] | list[Visit], action: str,
+    def _stage(self, path: Path, table_name: str, records: list[Patient] | list[Visit | Encoded], action: str,
                writes: _Chained, synced: SyncedFiles,
                base: Path | None = None) -> tuple[Path, Path]:
         """Write PATH's new content, with RECORDS upserted by id into TABLE_NAME, to a staged file (fsynced by
@@ -988,7 +988,7 @@ class Store:
             key = index.get(record.id)
             if key is None:
                 key, next_key = str(next_key), next_key + 1
-            text = audit.canonical_written(record.model_dump(mode="json"))  # a validated record: finite floats
+            text = (record if isinstance(record, Encoded) else encoded(record)).text
             rows[key] = text
             writes.append((action, record.id, hashlib.sha256(text).hexdigest()))
         tables = [f"{json.dumps(name)}:{_json(other)}".encode() for name, other in data.items()]
@@ -1271,6 +1271,21 @@ class Store:
             return None
         except (OSError, ValueError):
             return {"unreadable": str(self.root / BACKUP_NOTE)}
+
+
+class Encoded(NamedTuple):
+    """A record as the store writes it, made beforehand (by another process: see workflow's import): its
+    canonical JSON text, the text its audit digest is taken of."""
+
+    patient_id: str | None  # whose visit it is; None for a patient
+    id: str
+    text: bytes
+
+
+def encoded(record: Patient | Visit) -> Encoded:
+    """RECORD as the store writes it. A validated record holds finite floats only (see audit.canonical_written)."""
+    return Encoded(getattr(record, "patient_id", None), record.id,
+                   audit.canonical_written(record.model_dump(mode="json")))
 
 
 class _Chained:

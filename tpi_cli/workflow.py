@@ -24,7 +24,8 @@ from tpi_cli.clinical.safety import YEAR, VisitFacts, assess, payer_profile
 from tpi_cli.collector import paused
 from tpi_cli.dates import now
 from tpi_cli.errors import InputError, RefusedError
-from tpi_cli.files import read_text_file, read_text_lines
+from tpi_cli.files import TextLines, read_text_file
+from tpi_cli.forked import shared_map
 from tpi_cli.lookup import require_patient, require_visit
 from tpi_cli.models import (
     PATIENT_ID_PATTERN,
@@ -44,7 +45,7 @@ from tpi_cli.models import (
     split_visit_id,
 )
 from tpi_cli.settings import Settings
-from tpi_cli.store import Progress, Store
+from tpi_cli.store import Encoded, Progress, Store, encoded
 
 # The keys of a stored visit that a person entered (the rest tpi derives).
 ENTERED_VISIT_KEYS = tuple(k for k in VisitInput.model_fields if k != "override_reason")
@@ -459,16 +460,17 @@ def record_kind(record: dict[str, Any]) -> str | None:
     return None
 
 
-def read_json_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """(line number, text) for each non-blank line of a JSON Lines file, read as they come."""
+def read_json_lines(source: TextLines) -> Iterator[tuple[int, tuple[str, tuple[TextLines, Any] | None]]]:
+    """(line number, (text, how to read it again or None)) for each non-blank line of a JSON Lines file, read as
+    they come."""
     found = False
-    for number, line in enumerate(read_text_lines(path, "import"), start=1):
+    for number, line, where in source:
         if not line.strip():
             continue
-        yield number, line
+        yield number, (line, None if where is None else (source, where))
         found = True
     if not found:
-        raise InputError(f"import: {path} holds no records")
+        raise InputError(f"import: {source.path} holds no records")
 
 
 def import_file(store: Store, path: Path, user: str | None = None, *, allow_duplicates: bool = False,
@@ -479,13 +481,15 @@ def import_file(store: Store, path: Path, user: str | None = None, *, allow_dupl
     """
     # a clinic history is many long-lived objects and no cycles: the collector would rescan them again
     # and again (45% of a 50,000-visit import, measured)
-    with paused():
+    # the file stays open until the import ends: a visit line's text is read again from it (see TextLines)
+    with paused(), contextlib.ExitStack() as open_files:
         pending: dict[int, _VisitEntry] = {}
         try:
             if path.suffix.lower() == ".csv":
                 patients, visits = _csv_entries(path)
             else:
-                patients, visits = _json_lines_entries(read_json_lines(path), progress, texts=True, pending=pending)
+                source = open_files.enter_context(TextLines(path, "import"))
+                patients, visits = _json_lines_entries(read_json_lines(source), progress, texts=True, pending=pending)
             return _import(store, patients, visits, user, allow_duplicates, progress, pending)
         except (InputError, RefusedError) as error:
             raise _first_unreadable(pending) or error from None
@@ -607,7 +611,7 @@ def _kind_and_data(line: int, record: Any) -> tuple[str | None, dict[str, Any]]:
     return kind, data
 
 
-@dataclass
+@dataclass(slots=True)
 class _VisitEntry:
     """A visit line, placed. A JSON Lines visit keeps its text and only its patient and date are read at first: the
     whole line is validated once, when its patient's turn comes. A 50,000-visit import holds 50,000 short texts, not
@@ -617,7 +621,8 @@ class _VisitEntry:
     patient_id: str
     date: dt.date
     entered: VisitInput | None = None
-    text: str | None = None
+    # the line's text, or where to read it again (a line of a file is not held: TextLines.again)
+    text: str | tuple[TextLines, tuple[int, int, int]] | None = None
     restored: dict[str, Any] | None = None  # id, warnings, overrides, amendments… of an exported record
 
     @classmethod
@@ -627,7 +632,14 @@ class _VisitEntry:
     def visit_input(self) -> VisitInput:
         if self.entered is not None:
             return self.entered
-        entered = _visit_of_line(self.line, self.text or "")
+        text = self.text
+        if isinstance(text, tuple):
+            source, where = text
+            text = source.again(where)
+            if text is None:
+                raise InputError(f"line {self.line}: {source.path} changed while it was being imported; import it "
+                                 "again")
+        entered = _visit_of_line(self.line, text or "")
         if (entered.patient_id, entered.date) != (self.patient_id, self.date):  # never: both read it the same way
             raise InputError(f"line {self.line}: patient_id and date read two ways; import it with `tpi log-visit "
                              "--from-file`")
@@ -659,9 +671,10 @@ def _json_lines_entries(records: Iterable[tuple[int, Any]], progress: Progress |
         if progress is not None:
             progress("Checking lines", line, None)
         if texts:
+            record, kept = record
             key = _placed(record)
             if key is not None:
-                entry = _VisitEntry(line, key.patient_id, key.date, text=record)
+                entry = _VisitEntry(line, key.patient_id, key.date, text=kept or record)
                 visits.append(entry)
                 if pending is not None:
                     pending[line] = entry
@@ -755,56 +768,85 @@ def _import(store: Store, patient_lines: list[tuple[int, Patient]], entries: lis
         settings = Settings(store.settings())
         stamp, who = now(), user or store.user()
         total = sum(len(group) for group in by_patient.values())
+
+        def checked(pid: str) -> list[Visit]:
+            """PID's visits, checked in date order against that patient's history only."""
+            group = by_patient[pid]
+            stored = store.visits(pid, voided=True)  # a voided visit keeps its id and number
+            # each visit needs only the trailing year of the patient's visits: kept as a window
+            window = [v for v in stored if v.voided is None]
+            taken = {pid: {v.id for v in stored}}
+            numbers = {pid: store.next_visit_number(pid)}
+            # what each visit is (see duplicate_key) → where it already is: a stored visit id or a line
+            seen = {duplicate_key(v): f"the stored visit {v.id}" for v in window}
+            facts = VisitFacts()
+            visits = []
+            for entry in sorted(group, key=lambda e: (e.date, e.line)):
+                entered = entry.visit_input()
+                if pending is not None:
+                    pending.pop(entry.line, None)
+                # a restored record whose id is taken is reported as that, below
+                restoring_taken = entry.restored is not None and entry.restored["id"] in taken[pid]
+                if not allow_duplicates and not restoring_taken:
+                    key = duplicate_key(entered)
+                    if key in seen:
+                        raise InputError(
+                            f"line {entry.line}: duplicate: this visit (same patient, date, sites, agents and "
+                            f"pain) is already {seen[key]}; remove the line, or import with --allow-duplicates "
+                            "if it is a second visit"
+                        )
+                    seen[key] = f"on line {entry.line}"
+                start = entered.date - YEAR
+                window = [v for v in window if v.date > start]
+                facts.keep_only(window)
+                try:
+                    visit = _entry_visit(entry, entered, known[pid], window, settings, numbers, taken, stamp, who,
+                                         facts)
+                except (InputError, RefusedError) as error:
+                    raise type(error)(f"line {entry.line}: {error}") from None
+                window.append(visit)
+                visits.append(visit)
+            return visits
+
         done = 0
 
-        def built() -> Iterator[Visit]:
-            """Each patient's visits, checked in date order against that patient's history only: one patient's
-            models in memory at a time, handed to the store as they come."""
+        def built(share: bool) -> Iterator[Visit | Encoded]:
+            """Each patient's visits as they are checked: one patient's models in memory at a time, handed to the
+            store as they come. With a second core and enough visits to be worth it, a forked copy of this
+            process checks and encodes every other patient's meanwhile (see tpi_cli.forked)."""
             nonlocal done
-            while by_patient:
-                pid = next(iter(by_patient))
-                group = by_patient.pop(pid)
-                stored = store.visits(pid, voided=True)  # a voided visit keeps its id and number
-                # each visit needs only the trailing year of the patient's visits: kept as a window
-                window = [v for v in stored if v.voided is None]
-                taken = {pid: {v.id for v in stored}}
-                numbers = {pid: store.next_visit_number(pid)}
-                # what each visit is (see duplicate_key) → where it already is: a stored visit id or a line
-                seen = {duplicate_key(v): f"the stored visit {v.id}" for v in window}
-                facts = VisitFacts()
-                for entry in sorted(group, key=lambda e: (e.date, e.line)):
-                    entered = entry.visit_input()
-                    if pending is not None:
+            order = list(by_patient)
+            if share and total >= SHARED_FROM_VISITS and len(order) > 1:
+                results = shared_map(checked, order, sent=lambda visits: [encoded(v) for v in visits],
+                                     theirs=_theirs)
+            else:
+                results = ((False, checked(pid)) for pid in order)
+            for pid, (_, visits) in zip(order, results, strict=True):
+                group = by_patient.pop(pid)  # let go of once written
+                if pending is not None:
+                    for entry in group:
                         pending.pop(entry.line, None)
-                    # a restored record whose id is taken is reported as that, below
-                    restoring_taken = entry.restored is not None and entry.restored["id"] in taken[pid]
-                    if not allow_duplicates and not restoring_taken:
-                        key = duplicate_key(entered)
-                        if key in seen:
-                            raise InputError(
-                                f"line {entry.line}: duplicate: this visit (same patient, date, sites, agents and "
-                                f"pain) is already {seen[key]}; remove the line, or import with --allow-duplicates "
-                                "if it is a second visit"
-                            )
-                        seen[key] = f"on line {entry.line}"
-                    start = entered.date - YEAR
-                    window = [v for v in window if v.date > start]
-                    facts.keep_only(window)
-                    try:
-                        visit = _entry_visit(entry, entered, known[pid], window, settings, numbers, taken, stamp, who,
-                                             facts)
-                    except (InputError, RefusedError) as error:
-                        raise type(error)(f"line {entry.line}: {error}") from None
-                    window.append(visit)
-                    done += 1
-                    if progress is not None:
-                        progress("Checking and writing visits", done, total)
-                    yield visit
+                done += len(visits)
+                if progress is not None:
+                    progress("Checking and writing visits", done, total)
+                yield from visits
 
         # A folder store stages each patient's file as their visits come. A PostgreSQL store streams the batch
-        # into COPY on its one connection, which the checks above cannot read through meanwhile: built first.
-        store.write_batch(new_patients, built() if store.kind == "tinydb" else list(built()))
+        # into COPY on its one connection, which the checks above cannot read through meanwhile: built first
+        # (as models, which COPY takes).
+        store.write_batch(new_patients, built(True) if store.kind == "tinydb" else list(built(False)))
     return ImportResult(patients=len(new_patients), visits=done, skipped_patients=skipped)
+
+
+# An import shares its checks with a forked copy from this many visits on: below it the fork and the copy's first
+# touches of memory cost more than they save.
+SHARED_FROM_VISITS = 1000
+
+
+def _theirs(index: int) -> bool:
+    """Which of an import's patients (by index, in the order they are written) the forked copy checks: every other,
+    this process also writes every patient's file."""
+    return index % 2 == 1
 
 
 def _entry_visit(entry: _VisitEntry, entered: VisitInput, patient: Patient, window: list[Visit], settings: Settings,

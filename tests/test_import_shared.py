@@ -1,0 +1,223 @@
+"""A big import shares its checks with a forked copy of tpi (tpi_cli.forked) and reads each visit line again from the
+file instead of holding it (files.TextLines): the store it writes, and every refusal, are exactly those of an import
+done in one process from lines held in memory."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tpi_cli import forked, workflow
+from tpi_cli.errors import InputError, RefusedError
+from tpi_cli.files import TextLines
+from tpi_cli.store import Store
+from tpi_cli.synthetic import clinic_records
+from tpi_cli.workflow import import_file
+
+needs_a_second_core = pytest.mark.skipif(not forked.can_share(), reason="shared only on Linux with 2+ cores")
+
+
+def _children() -> list[str]:
+    return [child for task in Path("/proc/self/task").iterdir()
+            for child in (task / "children").read_text().split()]
+
+
+def _expected(items, work, sent, theirs):
+    return [(False, work(item)) if index == 0 or not theirs(index) else (True, sent(work(item)))
+            for index, item in enumerate(items)]
+
+
+@needs_a_second_core
+@settings(max_examples=25, deadline=None)
+@given(count=st.integers(0, 40), pattern=st.lists(st.booleans(), min_size=1, max_size=5))
+def test_every_result_comes_in_order_from_whichever_process_worked_on_it(count, pattern):
+    def theirs(index):
+        return pattern[index % len(pattern)]
+
+    items = list(range(count))
+    got = list(forked.shared_map(lambda n: n * n, items, sent=lambda r: -r, theirs=theirs))
+    assert got == _expected(items, lambda n: n * n, lambda r: -r, theirs)
+    assert _children() == []
+
+
+@needs_a_second_core
+def test_an_item_whose_work_raises_raises_here_after_every_earlier_result():
+    def work(n):
+        if n == 7:
+            raise ValueError("item 7 is bad")
+        return n
+
+    got = []
+    with pytest.raises(ValueError, match="^item 7 is bad$"):
+        got.extend(forked.shared_map(work, list(range(20)), sent=lambda r: r, theirs=lambda i: i % 2 == 1))
+    assert [value for _, value in got] == list(range(7))
+    assert _children() == []
+
+
+@needs_a_second_core
+@pytest.mark.parametrize("how", ["raises there only", "exits", "is killed"])
+def test_what_the_copy_cannot_give_is_worked_on_here(how):
+    here = os.getpid()
+
+    def work(n):
+        if n == 5 and os.getpid() != here:
+            if how == "raises there only":
+                raise MemoryError
+            if how == "exits":
+                os._exit(3)
+            os.kill(os.getpid(), signal.SIGKILL)
+        return n * 10
+
+    got = list(forked.shared_map(work, list(range(12)), sent=lambda r: r, theirs=lambda i: i % 2 == 1))
+    assert [value for _, value in got] == [n * 10 for n in range(12)]
+    assert [given for given, _ in got] == [False, True, False, True, False] + [False] * 7  # all here from item 5
+    assert _children() == []
+
+
+@needs_a_second_core
+def test_a_consumer_that_stops_early_leaves_no_process_behind():
+    results = forked.shared_map(lambda n: n, list(range(100)), sent=lambda r: r, theirs=lambda i: True)
+    assert [next(results) for _ in range(3)] == [(False, 0), (True, 1), (True, 2)]
+    results.close()
+    assert _children() == []
+
+
+# --- the import --------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def history() -> list[dict]:
+    return clinic_records(30, 12, seed=5)
+
+
+@pytest.fixture(params=["shared", "one process"])
+def sharing(request, monkeypatch):
+    monkeypatch.setattr(workflow, "SHARED_FROM_VISITS", 0 if request.param == "shared" else 10**9)
+    return request.param
+
+
+def _write(path: Path, records: list[dict]) -> None:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+
+
+def _stored(store: Store) -> tuple[list[dict], list[tuple[str, str]]]:
+    visits = [{k: v for k, v in doc.items() if k not in ("recorded_at",)} for doc in store.visit_records(voided=True)]
+    events = [(event["action"], event["record"]) for _, event in store.audit_events()]
+    return visits, events
+
+
+def test_a_shared_import_writes_the_store_an_import_in_one_process_writes(history, tmp_path, monkeypatch):
+    source = tmp_path / "history.jsonl"
+    _write(source, history)
+    stores = {}
+    given = []
+
+    def spied(*args, **kwargs):
+        for result in forked.shared_map(*args, **kwargs):
+            given.append(result[0])
+            yield result
+
+    monkeypatch.setattr(workflow, "shared_map", spied)
+    for mode, threshold in (("shared", 0), ("one process", 10**9)):
+        monkeypatch.setattr(workflow, "SHARED_FROM_VISITS", threshold)
+        store = Store(tmp_path / mode)
+        result = import_file(store, source, user="dr")
+        if mode == "shared":
+            assert given.count(True) == (15 if forked.can_share() else 0)  # every other patient after the first
+        assert (result.patients, result.visits) == (30, 360)
+        assert store.verify_audit().ok
+        stores[mode] = _stored(store)
+    assert stores["shared"] == stores["one process"]
+    assert len(stores["shared"][0]) == 360
+    assert _children() == []
+
+
+@pytest.mark.parametrize("patient", ["P00010", "P00011"])  # one checked by each process when shared
+def test_a_refusal_reads_the_same_and_writes_nothing_whichever_process_met_it(history, tmp_path, sharing, patient):
+    records = [dict(r) for r in history]
+    lines = [n for n, r in enumerate(records) if r["type"] == "visit" and r["patient_id"] == patient]
+    bad = lines[len(lines) // 2]
+    records[bad] = {**records[bad], "override_reason": None,
+                    "agents": [{"drug": "lidocaine", "concentration": {"value": 2, "unit": "%"}, "volume_ml": 40.0}]}
+    source = tmp_path / "history.jsonl"
+    _write(source, records)
+    store = Store(tmp_path / "store")
+    with pytest.raises(RefusedError, match=rf"^line {bad + 1}: refused by the local anesthetic dose check"):
+        import_file(store, source)
+    assert not store.root.exists() or sorted(p.name for p in store.root.iterdir()) == ["store.lock"]
+    assert _children() == []
+
+
+def test_an_unreadable_line_after_a_refusal_is_named_first_in_file_order(history, tmp_path, sharing):
+    records = [dict(r) for r in history]
+    p10 = [n for n, r in enumerate(records) if r["type"] == "visit" and r["patient_id"] == "P00010"]
+    p25 = [n for n, r in enumerate(records) if r["type"] == "visit" and r["patient_id"] == "P00025"]
+    records[p10[0]] = {**records[p10[0]], "override_reason": None,
+                       "agents": [{"drug": "lidocaine", "concentration": {"value": 2, "unit": "%"}, "volume_ml": 40.0}]}
+    records[p25[-1]] = {**records[p25[-1]], "pain_before": "five"}
+    source = tmp_path / "history.jsonl"
+    _write(source, records)
+    with pytest.raises(InputError, match=rf"^line {p25[-1] + 1}: pain_before"):
+        import_file(Store(tmp_path / "store"), source)
+
+
+def test_a_line_changed_while_it_is_imported_is_refused_and_nothing_is_written(history, tmp_path, sharing,
+                                                                               monkeypatch):
+    source = tmp_path / "history.jsonl"
+    _write(source, history)
+    line = next(n for n, r in enumerate(history) if r["type"] == "visit" and r["patient_id"] == "P00020") + 1
+    real_import = workflow._import
+
+    def edited_meanwhile(*args, **kwargs):
+        text = source.read_bytes().split(b"\n")
+        text[line - 1] = text[line - 1].replace(b'"pain_after": ', b'"pain_after":', 1) + b" "  # same length
+        source.write_bytes(b"\n".join(text))
+        return real_import(*args, **kwargs)
+
+    monkeypatch.setattr(workflow, "_import", edited_meanwhile)
+    store = Store(tmp_path / "store")
+    with pytest.raises(InputError, match=rf"^line {line}: .*history.jsonl changed while it was being imported; "
+                                         "import it again$"):
+        import_file(store, source)
+    assert not store.root.exists() or sorted(p.name for p in store.root.iterdir()) == ["store.lock"]
+
+
+def test_a_history_from_a_pipe_is_imported_as_from_a_file(history, tmp_path, sharing):
+    fifo = tmp_path / "history.jsonl"
+    os.mkfifo(fifo)
+    text = "".join(json.dumps(r) + "\n" for r in history).encode()
+    writer = threading.Thread(target=lambda: fifo.write_bytes(text))
+    writer.start()
+    store = Store(tmp_path / "store")
+    result = import_file(store, fifo)
+    writer.join()
+    assert (result.patients, result.visits) == (30, 360)
+
+
+# --- lines read as text mode reads them ---------------------------------------------------------------------------
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["a", "é", "{}", " ", "\n", "\r", "\r\n", "\t", "\u2028", "\x85", "😀"]),
+                max_size=30))
+def test_lines_are_those_text_mode_reads_and_each_reads_again_the_same(tmp_path_factory, pieces):
+    path = tmp_path_factory.mktemp("lines") / "lines.txt"
+    path.write_bytes("".join(pieces).encode())
+    with open(path, encoding="utf-8") as handle:
+        expected = list(enumerate(handle, start=1))
+    with TextLines(path, "import") as lines:
+        got = list(lines)
+        assert [(number, text) for number, text, _ in got] == expected
+        assert all(lines.again(where) == text for _, text, where in got)
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_path):
+    path = tmp_path / "h.jsonl"
+    path.write_bytes(b'{"a": 1}\n{"b": "\xff"}\n')
+    with pytest.raises(InputError, match=r"^import: .*h.jsonl is not UTF-8 text$"), TextLines(path, "import") as lines:
+        list(lines)
