@@ -24,9 +24,17 @@ from tpi_cli.workflow import import_file
 needs_a_second_core = pytest.mark.skipif(not forked.can_share(), reason="shared only on Linux with 2+ cores")
 
 
-def _children() -> list[str]:
-    return [child for task in Path("/proc/self/task").iterdir()
-            for child in (task / "children").read_text().split()]
+def _children() -> set[str]:
+    return {child for task in Path("/proc/self/task").iterdir() for child in (task / "children").read_text().split()}
+
+
+@pytest.fixture
+def leaves_no_process():
+    """Every process a test's import or map started has ended and been waited for when it returns (the servers
+    other tests started may run on)."""
+    before = _children()
+    yield
+    assert _children() <= before
 
 
 def _expected(items, work, sent, theirs):
@@ -41,12 +49,13 @@ def test_every_result_comes_in_order_from_whichever_process_worked_on_it(count, 
     def theirs(index):
         return pattern[index % len(pattern)]
 
-    items = list(range(count))
+    items, before = list(range(count)), _children()
     got = list(forked.shared_map(lambda n: n * n, items, sent=lambda r: -r, theirs=theirs))
     assert got == _expected(items, lambda n: n * n, lambda r: -r, theirs)
-    assert _children() == []
+    assert _children() <= before
 
 
+@pytest.mark.usefixtures("leaves_no_process")
 @needs_a_second_core
 def test_an_item_whose_work_raises_raises_here_after_every_earlier_result():
     def work(n):
@@ -58,9 +67,9 @@ def test_an_item_whose_work_raises_raises_here_after_every_earlier_result():
     with pytest.raises(ValueError, match="^item 7 is bad$"):
         got.extend(forked.shared_map(work, list(range(20)), sent=lambda r: r, theirs=lambda i: i % 2 == 1))
     assert [value for _, value in got] == list(range(7))
-    assert _children() == []
 
 
+@pytest.mark.usefixtures("leaves_no_process")
 @needs_a_second_core
 @pytest.mark.parametrize("how", ["raises there only", "exits", "is killed"])
 def test_what_the_copy_cannot_give_is_worked_on_here(how):
@@ -78,15 +87,14 @@ def test_what_the_copy_cannot_give_is_worked_on_here(how):
     got = list(forked.shared_map(work, list(range(12)), sent=lambda r: r, theirs=lambda i: i % 2 == 1))
     assert [value for _, value in got] == [n * 10 for n in range(12)]
     assert [given for given, _ in got] == [False, True, False, True, False] + [False] * 7  # all here from item 5
-    assert _children() == []
 
 
+@pytest.mark.usefixtures("leaves_no_process")
 @needs_a_second_core
 def test_a_consumer_that_stops_early_leaves_no_process_behind():
     results = forked.shared_map(lambda n: n, list(range(100)), sent=lambda r: r, theirs=lambda i: True)
     assert [next(results) for _ in range(3)] == [(False, 0), (True, 1), (True, 2)]
     results.close()
-    assert _children() == []
 
 
 # --- the import --------------------------------------------------------------------------------------------------
@@ -112,6 +120,7 @@ def _stored(store: Store) -> tuple[list[dict], list[tuple[str, str]]]:
     return visits, events
 
 
+@pytest.mark.usefixtures("leaves_no_process")
 def test_a_shared_import_writes_the_store_an_import_in_one_process_writes(history, tmp_path, monkeypatch):
     source = tmp_path / "history.jsonl"
     _write(source, history)
@@ -135,9 +144,9 @@ def test_a_shared_import_writes_the_store_an_import_in_one_process_writes(histor
         stores[mode] = _stored(store)
     assert stores["shared"] == stores["one process"]
     assert len(stores["shared"][0]) == 360
-    assert _children() == []
 
 
+@pytest.mark.usefixtures("leaves_no_process")
 @pytest.mark.parametrize("patient", ["P00010", "P00011"])  # one checked by each process when shared
 def test_a_refusal_reads_the_same_and_writes_nothing_whichever_process_met_it(history, tmp_path, sharing, patient):
     records = [dict(r) for r in history]
@@ -151,9 +160,9 @@ def test_a_refusal_reads_the_same_and_writes_nothing_whichever_process_met_it(hi
     with pytest.raises(RefusedError, match=rf"^line {bad + 1}: refused by the local anesthetic dose check"):
         import_file(store, source)
     assert not store.root.exists() or sorted(p.name for p in store.root.iterdir()) == ["store.lock"]
-    assert _children() == []
 
 
+@pytest.mark.usefixtures("leaves_no_process")
 def test_an_unreadable_line_after_a_refusal_is_named_first_in_file_order(history, tmp_path, sharing):
     records = [dict(r) for r in history]
     p10 = [n for n, r in enumerate(records) if r["type"] == "visit" and r["patient_id"] == "P00010"]
@@ -167,6 +176,7 @@ def test_an_unreadable_line_after_a_refusal_is_named_first_in_file_order(history
         import_file(Store(tmp_path / "store"), source)
 
 
+@pytest.mark.usefixtures("leaves_no_process")
 def test_a_line_changed_while_it_is_imported_is_refused_and_nothing_is_written(history, tmp_path, sharing,
                                                                                monkeypatch):
     source = tmp_path / "history.jsonl"
@@ -188,6 +198,7 @@ def test_a_line_changed_while_it_is_imported_is_refused_and_nothing_is_written(h
     assert not store.root.exists() or sorted(p.name for p in store.root.iterdir()) == ["store.lock"]
 
 
+@pytest.mark.usefixtures("leaves_no_process")
 def test_a_history_from_a_pipe_is_imported_as_from_a_file(history, tmp_path, sharing):
     fifo = tmp_path / "history.jsonl"
     os.mkfifo(fifo)
