@@ -6,7 +6,7 @@ The PDF modules (reportlab) are imported inside these functions only.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from tpi_cli.errors import InputError
@@ -109,26 +109,38 @@ def progress_review(store: Store, patient_id: str, since: dt.date | None = None,
     return Document(data, f"{patient.id}-{end.isoformat()}-review.pdf", kind="pdf.review")
 
 
-def _selection(store: Store, patient_id: str | None, since: dt.date | None, until: dt.date | None, *,
-               voided: bool = False, progress: Progress | None = None) -> Iterator[tuple[Patient, list[Visit]]]:
-    """Each patient with their visits in the period, oldest first, one patient at a time; voided visits
-    only when VOIDED (a FHIR transaction retracts them).
+def _chooser(store: Store, patient_id: str | None, since: dt.date | None, until: dt.date | None, *,
+             voided: bool = False) -> tuple[list[Patient], Callable[[Patient], list[Visit] | None]]:
+    """The patients to look at and, for each, their visits in the period, oldest first, or None when the patient is
+    left out; voided visits only when VOIDED (a FHIR transaction retracts them).
 
-    With a period, patients with no visit in it are left out (unless asked for by --patient).
-    The store checks each visit as a model on reading: those models are the ones exported (never a second
-    validation), and only one patient's are held at a time. PROGRESS(what, done, total) is told of each patient.
+    With a period, patients with no visit in it are left out (unless asked for by --patient). The store checks each
+    visit as a model on reading: those models are the ones exported (never a second validation).
     """
     if since and until and since > until:
         raise InputError(f"--since {since.isoformat()} is after --until {until.isoformat()}")
     patients = [require_patient(store, patient_id)] if patient_id is not None else store.patients()
     low, high = since.isoformat() if since else "", until.isoformat() if until else "9999"
 
+    def chosen(patient: Patient) -> list[Visit] | None:
+        visits = [v for v in reversed(store.visits(patient.id, voided=voided)) if low <= v.date.isoformat() <= high]
+        return visits if visits or not (since or until) or patient.id == patient_id else None
+
+    return patients, chosen
+
+
+def _selection(store: Store, patient_id: str | None, since: dt.date | None, until: dt.date | None, *,
+               voided: bool = False, progress: Progress | None = None) -> Iterator[tuple[Patient, list[Visit]]]:
+    """Each patient with their visits in the period (see _chooser), one patient at a time: only one patient's are
+    held. PROGRESS(what, done, total) is told of each patient."""
+    patients, chosen = _chooser(store, patient_id, since, until, voided=voided)
+
     def each() -> Iterator[tuple[Patient, list[Visit]]]:
         for done, patient in enumerate(patients, start=1):
             if progress is not None:
                 progress("Exporting patients", done, len(patients))
-            visits = [v for v in reversed(store.visits(patient.id, voided=voided)) if low <= v.date.isoformat() <= high]
-            if visits or not (since or until) or patient.id == patient_id:
+            visits = chosen(patient)
+            if visits is not None:
                 yield patient, visits
 
     return each()  # bad input is reported above, before a byte is written
@@ -158,5 +170,28 @@ def csv_export(store: Store, patient_id: str | None = None, since: dt.date | Non
                until: dt.date | None = None, *, progress: Progress | None = None) -> Iterator[bytes]:
     """One CSV row per selected visit, with the patient's columns, as text pieces."""
     from tpi_cli.exports import spreadsheet
+    from tpi_cli.forked import every_other, shared_map
 
-    return spreadsheet.csv_chunks(_selection(store, patient_id, since, until, progress=progress))
+    patients, chosen = _chooser(store, patient_id, since, until)
+
+    def rows(patient: Patient) -> bytes:
+        visits = chosen(patient)
+        return b"" if visits is None else spreadsheet.patient_rows(patient, visits)
+
+    def pieces() -> Iterator[bytes]:
+        yield spreadsheet.csv_header()
+        # reading and checking each patient's visits is most of an export: with many patients, a forked copy of
+        # this process makes every other patient's rows meanwhile
+        results = (shared_map(rows, patients, theirs=every_other) if len(patients) >= SHARED_FROM_PATIENTS
+                   else ((False, rows(patient)) for patient in patients))
+        for done, (_, piece) in enumerate(results, start=1):
+            if progress is not None:
+                progress("Exporting patients", done, len(patients))
+            if piece:
+                yield piece
+
+    return pieces()  # bad input is reported above, before a byte is written
+
+
+# An export shares its work with a forked copy from this many patients on (see tpi_cli.forked).
+SHARED_FROM_PATIENTS = 100

@@ -33,11 +33,16 @@ def can_share() -> bool:
     return sys.platform.startswith("linux") and len(os.sched_getaffinity(0)) > 1
 
 
-def shared_map(work: Callable[[T], R], items: Sequence[T], *, sent: Callable[[R], Any],
-               theirs: Callable[[int], bool]) -> Iterator[tuple[bool, Any]]:
+def every_other(index: int) -> bool:
+    """The forked copy's share of the items: every other one (this process also writes what they make)."""
+    return index % 2 == 1
+
+
+def shared_map(work: Callable[[T], R], items: Sequence[T], *, theirs: Callable[[int], bool],
+               sent: Callable[[R], Any] | None = None) -> Iterator[tuple[bool, Any]]:
     """(False, work(item)) for each of ITEMS, in order, or (True, sent(work(item))) for an item a forked copy
-    worked on: those after the first whose index THEIRS is true of. SENT turns a result into what the pipe
-    carries (it is pickled), which takes less to send than the result itself.
+    worked on: those after the first whose index THEIRS is true of. SENT (by default the result itself) turns a
+    result into what the pipe carries (it is pickled), which may take less to send than the result.
 
     An exception in WORK is raised here, from here: see the module's doc.
     """
@@ -87,7 +92,8 @@ def _help(work: Callable[[T], R], items: Sequence[T], sent: Callable[[R], Any], 
                 if not theirs(index):
                     continue
                 try:
-                    message = (True, sent(work(item)))
+                    result = work(item)
+                    message = (True, result if sent is None else sent(result))
                 except BaseException:  # noqa: BLE001 - this process reports it, working on the item itself
                     message = (False, None)
                 pickle.dump(message, pipe, protocol=pickle.HIGHEST_PROTOCOL)

@@ -25,7 +25,7 @@ from tpi_cli.collector import paused
 from tpi_cli.dates import now
 from tpi_cli.errors import InputError, RefusedError
 from tpi_cli.files import TextLines, read_text_file
-from tpi_cli.forked import shared_map
+from tpi_cli.forked import every_other, shared_map
 from tpi_cli.lookup import require_patient, require_visit
 from tpi_cli.models import (
     PATIENT_ID_PATTERN,
@@ -818,7 +818,7 @@ def _import(store: Store, patient_lines: list[tuple[int, Patient]], entries: lis
             order = list(by_patient)
             if share and total >= SHARED_FROM_VISITS and len(order) > 1:
                 results = shared_map(checked, order, sent=lambda visits: [encoded(v) for v in visits],
-                                     theirs=_theirs)
+                                     theirs=every_other)
             else:
                 results = ((False, checked(pid)) for pid in order)
             for pid, (_, visits) in zip(order, results, strict=True):
@@ -841,12 +841,6 @@ def _import(store: Store, patient_lines: list[tuple[int, Patient]], entries: lis
 # An import shares its checks with a forked copy from this many visits on: below it the fork and the copy's first
 # touches of memory cost more than they save.
 SHARED_FROM_VISITS = 1000
-
-
-def _theirs(index: int) -> bool:
-    """Which of an import's patients (by index, in the order they are written) the forked copy checks: every other,
-    this process also writes every patient's file."""
-    return index % 2 == 1
 
 
 def _entry_visit(entry: _VisitEntry, entered: VisitInput, patient: Patient, window: list[Visit], settings: Settings,

@@ -20,7 +20,6 @@ import io
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pydantic_core import to_jsonable_python
@@ -212,18 +211,21 @@ def row(patient: list[str], visit: Visit) -> list[str]:
     return [_guard(visit.id), *patient[1:], *cells]
 
 
-def csv_chunks(selection: Iterable[tuple[Patient, list[Visit]]]) -> Iterator[bytes]:
-    """The CSV text piece by piece (a patient's rows at a time): header first, with the BOM."""
+def csv_header() -> bytes:
+    """The CSV's first piece: the BOM and the header row."""
+    return _csv_text([COLUMNS]).encode("utf-8-sig")
+
+
+def patient_rows(patient: Patient, visits: list[Visit]) -> bytes:
+    """PATIENT's rows of the CSV: one per visit, or the patient's cells alone when there is none."""
+    patient_row = patient_cells(patient)
+    return _csv_text([row(patient_row, visit) for visit in visits] or [patient_row + _NO_VISIT]).encode("utf-8")
+
+
+def _csv_text(rows: list[list[str]]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    yield buffer.getvalue().encode("utf-8-sig")
-    for patient, visits in selection:
-        buffer.seek(0)
-        buffer.truncate()
-        patient_row = patient_cells(patient)
-        writer.writerows([row(patient_row, visit) for visit in visits] or [patient_row + _NO_VISIT])
-        yield buffer.getvalue().encode("utf-8")
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue()
 
 
 # --- reading an export back ----------------------------------------------------------------------------

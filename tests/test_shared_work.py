@@ -1,9 +1,11 @@
 """A big import shares its checks with a forked copy of tpi (tpi_cli.forked) and reads each visit line again from the
 file instead of holding it (files.TextLines): the store it writes, and every refusal, are exactly those of an import
-done in one process from lines held in memory."""
+done in one process from lines held in memory. A CSV export of many patients shares its rows the same way: the
+same bytes."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -14,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tpi_cli import forked, workflow
+from tpi_cli import documents, forked, workflow
 from tpi_cli.errors import InputError, RefusedError
 from tpi_cli.files import TextLines
 from tpi_cli.store import Store
@@ -209,6 +211,27 @@ def test_a_history_from_a_pipe_is_imported_as_from_a_file(history, tmp_path, sha
     result = import_file(store, fifo)
     writer.join()
     assert (result.patients, result.visits) == (30, 360)
+
+
+@pytest.mark.usefixtures("leaves_no_process")
+@pytest.mark.parametrize("period", ["all", "since", "until"])
+def test_a_shared_csv_export_is_the_same_bytes(history, tmp_path, monkeypatch, period):
+    source = tmp_path / "history.jsonl"
+    _write(source, history)
+    store = Store(tmp_path / "store")
+    import_file(store, source)
+    dates = sorted(dt.date.fromisoformat(r["date"]) for r in history if r["type"] == "visit")
+    middle = dates[len(dates) // 2]  # half of the visits on each side
+    since, until = {"all": (None, None), "since": (middle, None), "until": (None, middle)}[period]
+    exported, told = {}, []
+    for mode, threshold in (("shared", 0), ("one process", 10**9)):
+        monkeypatch.setattr(documents, "SHARED_FROM_PATIENTS", threshold)
+        told.clear()
+        exported[mode] = b"".join(documents.csv_export(store, since=since, until=until,
+                                                       progress=lambda *step: told.append(step)))
+        assert told[-1] == ("Exporting patients", 30, 30)
+    assert exported["shared"] == exported["one process"]
+    assert exported["shared"].count(b"\r\n") > (100 if since or until else 360)
 
 
 # --- lines read as text mode reads them ---------------------------------------------------------------------------
