@@ -5,7 +5,9 @@ same bytes."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import os
 import signal
@@ -146,6 +148,20 @@ def test_a_shared_import_writes_the_store_an_import_in_one_process_writes(histor
         stores[mode] = _stored(store)
     assert stores["shared"] == stores["one process"]
     assert len(stores["shared"][0]) == 360
+
+
+@pytest.mark.usefixtures("leaves_no_process")
+def test_tpi_import_and_export_csv_as_a_user_runs_them_share_their_work(history, tmp_path, monkeypatch, tpi):
+    monkeypatch.setattr(workflow, "SHARED_FROM_VISITS", 0)
+    monkeypatch.setattr(documents, "SHARED_FROM_PATIENTS", 0)
+    source = tmp_path / "history.jsonl"
+    _write(source, history)
+    imported = tpi("import", str(source))
+    assert (imported.exit_code, imported.stderr.strip()) == (0, "Imported 30 patients and 360 visits.")
+    exported = tpi("export", "csv", "-o", "-")
+    assert exported.exit_code == 0
+    assert len(list(csv.reader(io.StringIO(exported.stdout)))) == 361  # the header and a row per visit
+    assert tpi("audit", "verify").exit_code == 0
 
 
 @pytest.mark.usefixtures("leaves_no_process")
