@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from tpi_cli import workflow
 from tpi_cli.errors import InputError, RefusedError
 from tpi_cli.store import Store
 from tpi_cli.synthetic import clinic_records
@@ -15,6 +16,13 @@ from tpi_cli.workflow import import_file
 @pytest.fixture(scope="module")
 def history() -> list[dict]:
     return clinic_records(40, 15, seed=3)
+
+
+@pytest.fixture(autouse=True, params=["shared", "one process"])
+def sharing(request, monkeypatch):
+    """Each test with the import's checks shared with a forked copy (tpi_cli.forked; P00020's are the copy's) and
+    in one process."""
+    monkeypatch.setattr(workflow, "SHARED_FROM_VISITS", 0 if request.param == "shared" else 10**9)
 
 
 def _write(path, records) -> None:

@@ -292,9 +292,16 @@ def read_text_file(path: Path, what: str, encoding: str = "utf-8", *, keep_newli
 def read_text_lines(path: Path, what: str, encoding: str = "utf-8", newline: str | None = None) -> Iterator[str]:
     """The lines of a file the user named, read as they come (a large file is never in memory at once); errors
     as read_text_file's."""
+    with _reading(path, what), open(path, encoding=encoding, newline=newline) as handle:
+        yield from handle
+
+
+@contextlib.contextmanager
+def _reading(path: Path, what: str) -> Iterator[None]:
+    """Errors reading PATH, a file the user named as WHAT: bad input (exit 2) when it is missing, a folder or not
+    UTF-8 text; exit 3 when it cannot be read."""
     try:
-        with open(path, encoding=encoding, newline=newline) as handle:
-            yield from handle
+        yield
     except FileNotFoundError:
         raise InputError(f"{what}: {path} does not exist") from None
     except IsADirectoryError:
@@ -316,28 +323,20 @@ class TextLines:
 
     def __init__(self, path: Path, what: str) -> None:
         self.path, self._what = path, what
-        try:
+        with _reading(path, what):
             self._handle = open(path, "rb")  # noqa: SIM115 - open until close()
             self._seekable = stat.S_ISREG(os.fstat(self._handle.fileno()).st_mode)
-        except FileNotFoundError:
-            raise InputError(f"{what}: {path} does not exist") from None
-        except IsADirectoryError:
-            raise InputError(f"{what}: {path} is a folder; give a file") from None
-        except OSError as error:
-            raise StoreError(f"cannot read {path}: {why(error)}") from None
 
     def __iter__(self) -> Iterator[tuple[int, str, tuple[int, int, int] | None]]:
         """(line number from 1, text, where) of each line: WHERE is (start, end, hash of its bytes) or None."""
         offset, number = 0, 0
-        try:
+        with _reading(self.path, self._what):
             for raw in self._handle:
                 for start, piece in _pieces(raw):
                     number += 1
                     where = (offset + start, offset + start + len(piece), hash(piece)) if self._seekable else None
                     yield number, self._text(piece), where
                 offset += len(raw)
-        except OSError as error:
-            raise StoreError(f"cannot read {self.path}: {why(error)}") from None
 
     def again(self, where: tuple[int, int, int]) -> str | None:
         """The text of the line at WHERE, read again; None when the file no longer holds the same bytes there."""
