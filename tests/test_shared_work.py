@@ -93,6 +93,15 @@ def test_what_the_copy_cannot_give_is_worked_on_here(how):
     assert [given for given, _ in got] == [False, True, False, True, False] + [False] * 7  # all here from item 5
 
 
+def test_no_process_to_be_had_means_every_item_is_worked_on_here(monkeypatch):
+    def refused():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(forked.os, "fork", refused)
+    got = list(forked.shared_map(lambda n: n + 1, list(range(9)), theirs=forked.every_other))
+    assert got == [(False, n + 1) for n in range(9)]
+
+
 @pytest.mark.usefixtures("leaves_no_process")
 @needs_a_second_core
 def test_a_consumer_that_stops_early_leaves_no_process_behind():

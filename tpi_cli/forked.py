@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -50,6 +49,8 @@ def shared_map(work: Callable[[T], R], items: Sequence[T], *, theirs: Callable[[
         for item in items:
             yield False, work(item)
         return
+    import pickle  # only work that is shared pays for its import (log-visit imports this module)
+
     # the first item is worked on before the copy is made: what work loads on first use (a code list, a table,
     # a module) is then loaded once, into memory the two processes share
     yield False, work(items[0])
@@ -58,7 +59,14 @@ def shared_map(work: Callable[[T], R], items: Sequence[T], *, theirs: Callable[[
         import fcntl
 
         fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
-    child = os.fork()
+    try:
+        child = os.fork()
+    except OSError:  # no process to be had (a limit, memory): this process works on every item alone
+        os.close(read_end)
+        os.close(write_end)
+        for item in items[1:]:
+            yield False, work(item)
+        return
     if child == 0:
         os.close(read_end)
         _help(work, items, sent, theirs, write_end)  # never returns
@@ -83,9 +91,13 @@ def shared_map(work: Callable[[T], R], items: Sequence[T], *, theirs: Callable[[
         os.waitpid(child, 0)
 
 
-def _help(work: Callable[[T], R], items: Sequence[T], sent: Callable[[R], Any], theirs: Callable[[int], bool],
-          write_end: int) -> None:
+def _help(work: Callable[[T], R], items: Sequence[T], sent: Callable[[R], Any] | None,
+          theirs: Callable[[int], bool], write_end: int) -> None:
     """The forked copy: (True, sent(work(item))) for each of its items, until one raises: (False, None) then."""
+    import gc
+    import pickle
+
+    gc.freeze()  # the collector leaves what the copy was made with alone: scanning it would copy every page
     try:
         with os.fdopen(write_end, "wb") as pipe:
             for index, item in enumerate(items[1:], start=1):
