@@ -174,6 +174,21 @@ def test_tpi_import_and_export_csv_as_a_user_runs_them_share_their_work(history,
 
 
 @pytest.mark.usefixtures("leaves_no_process")
+def test_a_csv_import_holds_its_rows_as_models_and_is_not_shared(history, tmp_path, monkeypatch):
+    source = tmp_path / "history.jsonl"
+    _write(source, history)
+    exporter = Store(tmp_path / "exporter")
+    import_file(exporter, source)
+    table = tmp_path / "visits.csv"
+    table.write_bytes(b"".join(documents.csv_export(exporter)))
+    monkeypatch.setattr(workflow, "SHARED_FROM_VISITS", 0)
+    forks = []
+    monkeypatch.setattr(workflow, "shared_map", lambda *args, **kwargs: forks.append(1) or iter(()))
+    result = import_file(Store(tmp_path / "store"), table)
+    assert (result.patients, result.visits, forks) == (30, 360, [])
+
+
+@pytest.mark.usefixtures("leaves_no_process")
 def test_an_unreadable_line_after_a_refusal_is_named_first_in_file_order(history, tmp_path, sharing):
     records = [dict(r) for r in history]
     p10 = [n for n, r in enumerate(records) if r["type"] == "visit" and r["patient_id"] == "P00010"]

@@ -763,6 +763,9 @@ def _import(store: Store, patient_lines: list[tuple[int, Patient]], entries: lis
                     f"line {entry.line}: patient_id: no patient {entry.patient_id!r} in the store or the file"
                 )
             by_patient.setdefault(entry.patient_id, []).append(entry)
+        # shared with a forked copy only when the entries are places in a file: the copy would copy, page by page,
+        # every validated model it read (a CSV's rows are held as models: 50,000 took 690 MB, and the copy 440 more)
+        shareable = store.kind == "tinydb" and all(entry.entered is None for entry in entries)
         entries.clear()  # held by patient from here on, each patient's let go once written
 
         settings = Settings(store.settings())
@@ -834,7 +837,7 @@ def _import(store: Store, patient_lines: list[tuple[int, Patient]], entries: lis
         # A folder store stages each patient's file as their visits come. A PostgreSQL store streams the batch
         # into COPY on its one connection, which the checks above cannot read through meanwhile: built first
         # (as models, which COPY takes).
-        store.write_batch(new_patients, built(True) if store.kind == "tinydb" else list(built(False)))
+        store.write_batch(new_patients, built(shareable) if store.kind == "tinydb" else list(built(False)))
     return ImportResult(patients=len(new_patients), visits=done, skipped_patients=skipped)
 
 
