@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tpi_cli import documents, forked, workflow
+from tpi_cli import store as store_module
 from tpi_cli.errors import InputError
 from tpi_cli.files import TextLines
 from tpi_cli.store import Store
@@ -256,6 +257,29 @@ def test_a_shared_csv_export_is_the_same_bytes(history, tmp_path, monkeypatch, p
         assert told[-1] == ("Exporting patients", 30, 30)
     assert exported["shared"] == exported["one process"]
     assert exported["shared"].count(b"\r\n") > (100 if since or until else 360)
+
+
+@pytest.mark.usefixtures("leaves_no_process")
+@pytest.mark.parametrize("damaged", [None, "P00008", "P00009"])  # one read by each process when shared
+def test_a_shared_listing_gives_what_one_process_gives(history, tmp_path, monkeypatch, tpi, damaged):
+    source = tmp_path / "history.jsonl"
+    _write(source, history)
+    assert tpi("import", str(source)).exit_code == 0
+    if damaged:
+        shard = tmp_path / "store" / "visits" / f"p-{damaged}.json"
+        shard.write_bytes(shard.read_bytes()[:-40])
+    middle = sorted(r["date"] for r in history if r["type"] == "visit")[180]
+    listings = {}
+    for mode, threshold in (("shared", 0), ("one process", 10**9)):
+        monkeypatch.setattr(store_module, "SHARED_FROM_FILES", threshold)
+        listings[mode] = [(run.exit_code, run.stdout, run.stderr) for run in (
+            tpi("visits", "--json", "--limit", "0"), tpi("visits", "--limit", "0"),
+            tpi("visits", "--since", middle, "--limit", "0"), tpi("visits", "--until", middle, "--json"))]
+    assert listings["shared"] == listings["one process"]
+    if damaged:
+        assert {code for code, _, _ in listings["shared"]} == {3}
+    else:
+        assert len(json.loads(listings["shared"][0][1])) == 360
 
 
 # --- lines read as text mode reads them ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@ The PDF modules (reportlab) are imported inside these functions only.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
@@ -184,11 +185,12 @@ def csv_export(store: Store, patient_id: str | None = None, since: dt.date | Non
         # this process makes every other patient's rows meanwhile
         results = (shared_map(rows, patients, theirs=every_other) if len(patients) >= SHARED_FROM_PATIENTS
                    else ((False, rows(patient)) for patient in patients))
-        for done, (_, piece) in enumerate(results, start=1):
-            if progress is not None:
-                progress("Exporting patients", done, len(patients))
-            if piece:
-                yield piece
+        with contextlib.closing(results):
+            for done, (_, piece) in enumerate(results, start=1):
+                if progress is not None:
+                    progress("Exporting patients", done, len(patients))
+                if piece:
+                    yield piece
 
     return pieces()  # bad input is reported above, before a byte is written
 

@@ -824,20 +824,28 @@ def _import(store: Store, patient_lines: list[tuple[int, Patient]], entries: lis
                                      theirs=every_other)
             else:
                 results = ((False, checked(pid)) for pid in order)
-            for pid, (_, visits) in zip(order, results, strict=True):
-                group = by_patient.pop(pid)  # let go of once written
-                if pending is not None:
-                    for entry in group:
-                        pending.pop(entry.line, None)
-                done += len(visits)
-                if progress is not None:
-                    progress("Checking and writing visits", done, total)
-                yield from visits
+            with contextlib.closing(results):
+                for pid, (_, visits) in zip(order, results, strict=True):
+                    group = by_patient.pop(pid)  # let go of once written
+                    if pending is not None:
+                        for entry in group:
+                            pending.pop(entry.line, None)
+                    done += len(visits)
+                    if progress is not None:
+                        progress("Checking and writing visits", done, total)
+                    yield from visits
 
         # A folder store stages each patient's file as their visits come. A PostgreSQL store streams the batch
         # into COPY on its one connection, which the checks above cannot read through meanwhile: built first
         # (as models, which COPY takes).
-        store.write_batch(new_patients, built(shareable) if store.kind == "tinydb" else list(built(False)))
+        if store.kind != "tinydb":
+            store.write_batch(new_patients, list(built(False)))
+        else:
+            visits = built(shareable)
+            try:
+                store.write_batch(new_patients, visits)
+            finally:
+                visits.close()  # a write that failed half way: the copy, if any, is ended and waited for now
     return ImportResult(patients=len(new_patients), visits=done, skipped_patients=skipped)
 
 
