@@ -20,7 +20,7 @@ def history() -> list[dict]:
 
 @pytest.fixture(autouse=True, params=["shared", "one process"])
 def sharing(request, monkeypatch):
-    """Each test with the import's checks shared with a forked copy (tpi_cli.forked; P00020's are the copy's) and
+    """Each test with the import's checks shared with a forked copy (tpi_cli.forked: it takes some of the patients) and
     in one process."""
     monkeypatch.setattr(workflow, "SHARED_FROM_VISITS", 0 if request.param == "shared" else 10**9)
 

@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -42,22 +43,35 @@ def leaves_no_process():
     assert _children() <= before
 
 
-def _expected(items, work, sent, theirs):
-    return [(False, work(item)) if index == 0 or not theirs(index) else (True, sent(work(item)))
-            for index, item in enumerate(items)]
-
-
 @needs_a_second_core
 @settings(max_examples=25, deadline=None)
-@given(count=st.integers(0, 40), pattern=st.lists(st.booleans(), min_size=1, max_size=5))
-def test_every_result_comes_in_order_from_whichever_process_worked_on_it(count, pattern):
-    def theirs(index):
-        return pattern[index % len(pattern)]
+@given(count=st.integers(0, 40), slow=st.sets(st.integers(0, 39), max_size=10), slow_here=st.booleans())
+def test_every_result_comes_in_order_from_whichever_process_worked_on_it(count, slow, slow_here):
+    here, before = os.getpid(), _children()
 
-    items, before = list(range(count)), _children()
-    got = list(forked.shared_map(lambda n: n * n, items, sent=lambda r: -r, theirs=theirs))
-    assert got == _expected(items, lambda n: n * n, lambda r: -r, theirs)
+    def work(n):
+        if n in slow and (os.getpid() == here) == slow_here:  # one process or the other falls behind
+            time.sleep(0.002)
+        return n * n
+
+    got = list(forked.shared_map(work, list(range(count)), sent=lambda r: -r))
+    assert [(value if not given else -value) for given, value in got] == [n * n for n in range(count)]
+    assert all(not given for given, _ in got[:1])  # the first item is always worked on here
     assert _children() <= before
+
+
+@pytest.mark.usefixtures("leaves_no_process")
+@needs_a_second_core
+def test_the_less_busy_process_takes_more_of_the_items():
+    here = os.getpid()
+
+    def work(n):
+        time.sleep(0.02 if os.getpid() == here else 0.001)  # this process, say, writes files meanwhile
+        return n
+
+    got = list(forked.shared_map(work, list(range(40))))
+    assert [value for _, value in got] == list(range(40))
+    assert sum(given for given, _ in got) >= 30
 
 
 @pytest.mark.usefixtures("leaves_no_process")
@@ -70,7 +84,7 @@ def test_an_item_whose_work_raises_raises_here_after_every_earlier_result():
 
     got = []
     with pytest.raises(ValueError, match="^item 7 is bad$"):
-        got.extend(forked.shared_map(work, list(range(20)), sent=lambda r: r, theirs=lambda i: i % 2 == 1))
+        got.extend(forked.shared_map(work, list(range(20))))
     assert [value for _, value in got] == list(range(7))
 
 
@@ -81,7 +95,7 @@ def test_what_the_copy_cannot_give_is_worked_on_here(how):
     here = os.getpid()
 
     def work(n):
-        if n == 5 and os.getpid() != here:
+        if os.getpid() != here:  # the copy fails at the first item it takes
             if how == "raises there only":
                 raise MemoryError
             if how == "exits":
@@ -89,9 +103,8 @@ def test_what_the_copy_cannot_give_is_worked_on_here(how):
             os.kill(os.getpid(), signal.SIGKILL)
         return n * 10
 
-    got = list(forked.shared_map(work, list(range(12)), sent=lambda r: r, theirs=lambda i: i % 2 == 1))
-    assert [value for _, value in got] == [n * 10 for n in range(12)]
-    assert [given for given, _ in got] == [False, True, False, True, False] + [False] * 7  # all here from item 5
+    got = list(forked.shared_map(work, list(range(12))))
+    assert got == [(False, n * 10) for n in range(12)]
 
 
 def test_no_process_to_be_had_means_every_item_is_worked_on_here(monkeypatch):
@@ -99,15 +112,15 @@ def test_no_process_to_be_had_means_every_item_is_worked_on_here(monkeypatch):
         raise BlockingIOError(11, "Resource temporarily unavailable")
 
     monkeypatch.setattr(forked.os, "fork", refused)
-    got = list(forked.shared_map(lambda n: n + 1, list(range(9)), theirs=forked.every_other))
+    got = list(forked.shared_map(lambda n: n + 1, list(range(9))))
     assert got == [(False, n + 1) for n in range(9)]
 
 
 @pytest.mark.usefixtures("leaves_no_process")
 @needs_a_second_core
 def test_a_consumer_that_stops_early_leaves_no_process_behind():
-    results = forked.shared_map(lambda n: n, list(range(100)), sent=lambda r: r, theirs=lambda i: True)
-    assert [next(results) for _ in range(3)] == [(False, 0), (True, 1), (True, 2)]
+    results = forked.shared_map(lambda n: n, list(range(100)))
+    assert [next(results)[1] for _ in range(3)] == [0, 1, 2]
     results.close()
 
 
@@ -152,7 +165,7 @@ def test_a_shared_import_writes_the_store_an_import_in_one_process_writes(histor
         store = Store(tmp_path / mode)
         result = import_file(store, source, user="dr")
         if mode == "shared":
-            assert given.count(True) == (15 if forked.can_share() else 0)  # every other patient after the first
+            assert (given.count(True) > 0) == forked.can_share()  # the copy checked some of the patients
         assert (result.patients, result.visits) == (30, 360)
         assert store.verify_audit().ok
         stores[mode] = _stored(store)

@@ -171,7 +171,7 @@ def csv_export(store: Store, patient_id: str | None = None, since: dt.date | Non
                until: dt.date | None = None, *, progress: Progress | None = None) -> Iterator[bytes]:
     """One CSV row per selected visit, with the patient's columns, as text pieces."""
     from tpi_cli.exports import spreadsheet
-    from tpi_cli.forked import every_other, shared_map
+    from tpi_cli.forked import shared_map
 
     patients, chosen = _chooser(store, patient_id, since, until)
 
@@ -182,8 +182,8 @@ def csv_export(store: Store, patient_id: str | None = None, since: dt.date | Non
     def pieces() -> Iterator[bytes]:
         yield spreadsheet.csv_header()
         # reading and checking each patient's visits is most of an export: with many patients, a forked copy of
-        # this process makes every other patient's rows meanwhile
-        results = (shared_map(rows, patients, theirs=every_other) if len(patients) >= SHARED_FROM_PATIENTS
+        # this process makes some of the patients' rows meanwhile
+        results = (shared_map(rows, patients) if len(patients) >= SHARED_FROM_PATIENTS
                    else ((False, rows(patient)) for patient in patients))
         with contextlib.closing(results):
             for done, (_, piece) in enumerate(results, start=1):

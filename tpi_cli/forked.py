@@ -1,12 +1,12 @@
-"""Work shared with a forked copy of this process: the second core checks some of an import's patients while this
-process checks and writes the rest.
+"""Work shared with a forked copy of this process: the second core checks some of an import's patients (reads some
+of a listing's files, makes some of an export's rows) while this process does the rest and writes everything.
 
-A copy made by fork(2) has everything already read (the lines, the settings, the store) without sending any of it;
-it works on the items it is given and sends back only their results, in order, through a pipe. It writes nothing,
-prints nothing and never takes or lets go of a lock (it leaves by os._exit, which runs no cleanup of this
-process's). Whatever the copy cannot give, this process works out itself: an item whose work raised there is
-worked on here, where it raises the same way, and so is every item after it, so a failure reads exactly as it
-would without the copy.
+A copy made by fork(2) has everything already read (the lines, the settings, the store) without sending any of it.
+The two take the items one at a time, in order, from a counter they share, so whichever is less busy takes more;
+the copy sends back only its results, in order, through a pipe. It writes nothing, prints nothing and never takes or
+lets go of a lock of tpi's (it leaves by os._exit, which runs no cleanup of this process's). Whatever the copy
+cannot give, this process works out itself: an item whose work raised there is worked on here, where it raises the
+same way, and so is every item after it, so a failure reads exactly as it would without the copy.
 """
 
 from __future__ import annotations
@@ -32,16 +32,26 @@ def can_share() -> bool:
     return sys.platform.startswith("linux") and len(os.sched_getaffinity(0)) > 1
 
 
-def every_other(index: int) -> bool:
-    """The forked copy's share of the items: every other one (this process also writes what they make)."""
-    return index % 2 == 1
+class _Counter:
+    """The index of the next item nobody has taken, shared by this process and its copy."""
+
+    def __init__(self) -> None:
+        import multiprocessing  # only shared work pays for its import (~20 ms)
+
+        self._value = multiprocessing.get_context("fork").Value("q", 1)  # item 0 is this process's (see below)
+
+    def take(self) -> int:
+        with self._value.get_lock():
+            index = self._value.value
+            self._value.value = index + 1
+        return index
 
 
-def shared_map(work: Callable[[T], R], items: Sequence[T], *, theirs: Callable[[int], bool],
+def shared_map(work: Callable[[T], R], items: Sequence[T], *,
                sent: Callable[[R], Any] | None = None) -> Iterator[tuple[bool, Any]]:
-    """(False, work(item)) for each of ITEMS, in order, or (True, sent(work(item))) for an item a forked copy
-    worked on: those after the first whose index THEIRS is true of. SENT (by default the result itself) turns a
-    result into what the pipe carries (it is pickled), which may take less to send than the result.
+    """(False, work(item)) for each of ITEMS, in order, or (True, sent(work(item))) for an item the forked copy
+    worked on. SENT (by default the result itself) turns a result into what the pipe carries (it is pickled), which
+    may take less to send than the result.
 
     An exception in WORK is raised here, from here: see the module's doc.
     """
@@ -49,12 +59,18 @@ def shared_map(work: Callable[[T], R], items: Sequence[T], *, theirs: Callable[[
         for item in items:
             yield False, work(item)
         return
-    import pickle  # only work that is shared pays for its import (log-visit imports this module)
-
     # the first item is worked on before the copy is made: what work loads on first use (a code list, a table,
     # a module) is then loaded once, into memory the two processes share
     yield False, work(items[0])
-    read_end, write_end = os.pipe()
+    try:
+        import pickle
+
+        counter = _Counter()
+        read_end, write_end = os.pipe()
+    except (ImportError, OSError):  # no shared memory for the counter (no /dev/shm), no pipe: alone
+        for item in items[1:]:
+            yield False, work(item)
+        return
     with contextlib.suppress(AttributeError, OSError):  # F_SETPIPE_SZ: Linux 2.6.35 and Python 3.10 on
         import fcntl
 
@@ -69,48 +85,56 @@ def shared_map(work: Callable[[T], R], items: Sequence[T], *, theirs: Callable[[
         return
     if child == 0:
         os.close(read_end)
-        _help(work, items, sent, theirs, write_end)  # never returns
+        _help(work, items, sent, counter, write_end)  # never returns
     os.close(write_end)
     try:
         with os.fdopen(read_end, "rb") as pipe:
-            helping = True
-            for index, item in enumerate(items[1:], start=1):
-                if helping and theirs(index):
-                    try:
-                        given, result = pickle.load(pipe)
-                    except (EOFError, OSError, pickle.UnpicklingError):  # the copy ended (killed, out of memory)
-                        given = False
+            helping, index = True, 1  # index: the next item to give
+            while index < len(items):
+                taken = counter.take() if helping else index
+                while index < min(taken, len(items)):  # taken by the copy: its results come in this order
+                    given = False
+                    if helping:
+                        try:
+                            which, given, result = pickle.load(pipe)
+                        except (EOFError, OSError, pickle.UnpicklingError):  # the copy ended (killed, out of memory)
+                            which, given = index, False
+                        if which != index:  # never: both take in order and it sends in the order it took
+                            raise RuntimeError(f"shared work: item {which} came for item {index}")
                     if given:
                         yield True, result
-                        continue
-                    helping = False
-                yield False, work(item)
+                    else:
+                        helping = False  # from here on this process works on every item
+                        yield False, work(items[index])
+                    index += 1
+                if taken < len(items) and taken == index:
+                    yield False, work(items[taken])
+                    index += 1
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(child, signal.SIGKILL)  # done already, or no longer needed: the results it has are given
         os.waitpid(child, 0)
 
 
-def _help(work: Callable[[T], R], items: Sequence[T], sent: Callable[[R], Any] | None,
-          theirs: Callable[[int], bool], write_end: int) -> None:
-    """The forked copy: (True, sent(work(item))) for each of its items, until one raises: (False, None) then."""
+def _help(work: Callable[[T], R], items: Sequence[T], sent: Callable[[R], Any] | None, counter: _Counter,
+          write_end: int) -> None:
+    """The forked copy: (index, True, sent(work(item))) for each item it takes, until one raises: (index, False,
+    None) then, and it takes no more."""
     import gc
     import pickle
 
     gc.freeze()  # the collector leaves what the copy was made with alone: scanning it would copy every page
     try:
         with os.fdopen(write_end, "wb") as pipe:
-            for index, item in enumerate(items[1:], start=1):
-                if not theirs(index):
-                    continue
+            while (index := counter.take()) < len(items):
                 try:
-                    result = work(item)
-                    message = (True, result if sent is None else sent(result))
+                    result = work(items[index])
+                    message = (index, True, result if sent is None else sent(result))
                 except BaseException:  # noqa: BLE001 - this process reports it, working on the item itself
-                    message = (False, None)
+                    message = (index, False, None)
                 pickle.dump(message, pipe, protocol=pickle.HIGHEST_PROTOCOL)
                 pipe.flush()
-                if not message[0]:
+                if not message[1]:
                     break
     finally:
         os._exit(0)

@@ -61,7 +61,7 @@ from tpi_cli.files import (
     why,
     write_private_file,
 )
-from tpi_cli.forked import every_other, shared_map
+from tpi_cli.forked import shared_map
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -831,8 +831,8 @@ class Store:
             return [(visit.date, int(visit.id[number_at:]), encode(doc)) for doc, visit in zip(docs, visits, strict=True)
                     if _listed(visit, voided, since, until, unsigned)]
 
-        # reading and checking the files is nearly all of a long listing: a forked copy reads every other one
-        results = (shared_map(listed, shard_ids, theirs=every_other) if len(shard_ids) >= SHARED_FROM_FILES
+        # reading and checking the files is nearly all of a long listing: a forked copy reads some of them
+        results = (shared_map(listed, shard_ids) if len(shard_ids) >= SHARED_FROM_FILES
                    else ((False, listed(shard_id)) for shard_id in shard_ids))
         try:
             for index, (_, rows) in enumerate(results):

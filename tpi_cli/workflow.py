@@ -25,7 +25,7 @@ from tpi_cli.collector import paused
 from tpi_cli.dates import now
 from tpi_cli.errors import InputError, RefusedError
 from tpi_cli.files import TextLines, read_text_file
-from tpi_cli.forked import every_other, shared_map
+from tpi_cli.forked import shared_map
 from tpi_cli.lookup import require_patient, require_visit
 from tpi_cli.models import (
     PATIENT_ID_PATTERN,
@@ -816,12 +816,11 @@ def _import(store: Store, patient_lines: list[tuple[int, Patient]], entries: lis
         def built(share: bool) -> Iterator[Visit | Encoded]:
             """Each patient's visits as they are checked: one patient's models in memory at a time, handed to the
             store as they come. With a second core and enough visits to be worth it, a forked copy of this
-            process checks and encodes every other patient's meanwhile (see tpi_cli.forked)."""
+            process checks and encodes some of the patients' visits meanwhile (see tpi_cli.forked)."""
             nonlocal done
             order = list(by_patient)
             if share and total >= SHARED_FROM_VISITS and len(order) > 1:
-                results = shared_map(checked, order, sent=lambda visits: [encoded(v) for v in visits],
-                                     theirs=every_other)
+                results = shared_map(checked, order, sent=lambda visits: [encoded(v) for v in visits])
             else:
                 results = ((False, checked(pid)) for pid in order)
             with contextlib.closing(results):
