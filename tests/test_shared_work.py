@@ -295,6 +295,29 @@ def test_a_shared_listing_gives_what_one_process_gives(history, tmp_path, monkey
         assert len(json.loads(listings["shared"][0][1])) == 360
 
 
+@pytest.mark.usefixtures("leaves_no_process")
+@pytest.mark.parametrize("transaction", [True, False])
+def test_a_shared_fhir_export_is_the_same_bytes(history, tmp_path, monkeypatch, transaction):
+    source = tmp_path / "history.jsonl"
+    _write(source, history)
+    store = Store(tmp_path / "store")
+    import_file(store, source)
+    with store.transaction():
+        store.set_setting("clinic.name", "Valley Pain Clinic")  # its Organization entry: once, with the first visit
+    exported = {}
+    for mode, threshold in (("shared", 0), ("one process", 10**9)):
+        monkeypatch.setattr(documents, "SHARED_FROM_PATIENTS", threshold)
+        exported[mode] = b"".join(documents.fhir_export(store, transaction=transaction))
+    # the same bytes after the Bundle's opening, whose id and timestamp are the moment of export
+    assert exported["shared"].split(b"\n", 1)[1] == exported["one process"].split(b"\n", 1)[1]
+    entries = json.loads(exported["shared"])["entry"]
+    urls = [entry["fullUrl"] for entry in entries]
+    assert len(urls) == len(set(urls))  # each Practitioner and the Organization once
+    kinds = [entry["resource"]["resourceType"] for entry in entries]
+    assert kinds.count("Organization") == 1 and kinds.count("Practitioner") >= 2
+    assert kinds.count("Patient") == 30 and kinds.count("Encounter") == 360
+
+
 # --- lines read as text mode reads them ---------------------------------------------------------------------------
 
 @settings(max_examples=200, deadline=None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from tpi_cli.errors import InputError
 from tpi_cli.lookup import require_patient, require_visit
@@ -130,23 +130,6 @@ def _chooser(store: Store, patient_id: str | None, since: dt.date | None, until:
     return patients, chosen
 
 
-def _selection(store: Store, patient_id: str | None, since: dt.date | None, until: dt.date | None, *,
-               voided: bool = False, progress: Progress | None = None) -> Iterator[tuple[Patient, list[Visit]]]:
-    """Each patient with their visits in the period (see _chooser), one patient at a time: only one patient's are
-    held. PROGRESS(what, done, total) is told of each patient."""
-    patients, chosen = _chooser(store, patient_id, since, until, voided=voided)
-
-    def each() -> Iterator[tuple[Patient, list[Visit]]]:
-        for done, patient in enumerate(patients, start=1):
-            if progress is not None:
-                progress("Exporting patients", done, len(patients))
-            visits = chosen(patient)
-            if visits is not None:
-                yield patient, visits
-
-    return each()  # bad input is reported above, before a byte is written
-
-
 def fhir_export(store: Store, patient_id: str | None = None, since: dt.date | None = None,
                 until: dt.date | None = None, *, transaction: bool = True,
                 with_documents: bool = False, progress: Progress | None = None) -> Iterator[bytes]:
@@ -163,15 +146,20 @@ def fhir_export(store: Store, patient_id: str | None = None, since: dt.date | No
                              "without its system; `tpi config set fhir.mrn_system urn:oid:…` (the EHR's)")
     note = (lambda visit: visit_summary(store, visit.id).data) if with_documents else None
     writer = fhir.BundleWriter(clinic, transaction=transaction, procedure_note=note)
-    selection = _selection(store, patient_id, since, until, voided=transaction, progress=progress)
-    return fhir.bundle_chunks(selection, writer, now=now())
+    patients, chosen = _chooser(store, patient_id, since, until, voided=transaction)
+    shapes: set[tuple[Any, ...]] = set()
+
+    def texts(patient: Patient) -> list[tuple[str | None, bytes]]:
+        visits = chosen(patient)
+        return [] if visits is None else fhir.patient_texts(patient, visits, writer, shapes)
+
+    return fhir.bundle_chunks(_shared(texts, patients, progress), writer, now=now())
 
 
 def csv_export(store: Store, patient_id: str | None = None, since: dt.date | None = None,
                until: dt.date | None = None, *, progress: Progress | None = None) -> Iterator[bytes]:
     """One CSV row per selected visit, with the patient's columns, as text pieces."""
     from tpi_cli.exports import spreadsheet
-    from tpi_cli.forked import shared_map
 
     patients, chosen = _chooser(store, patient_id, since, until)
 
@@ -181,18 +169,23 @@ def csv_export(store: Store, patient_id: str | None = None, since: dt.date | Non
 
     def pieces() -> Iterator[bytes]:
         yield spreadsheet.csv_header()
-        # reading and checking each patient's visits is most of an export: with many patients, a forked copy of
-        # this process makes some of the patients' rows meanwhile
-        results = (shared_map(rows, patients) if len(patients) >= SHARED_FROM_PATIENTS
-                   else ((False, rows(patient)) for patient in patients))
-        with contextlib.closing(results):
-            for done, (_, piece) in enumerate(results, start=1):
-                if progress is not None:
-                    progress("Exporting patients", done, len(patients))
-                if piece:
-                    yield piece
+        yield from (piece for piece in _shared(rows, patients, progress) if piece)
 
     return pieces()  # bad input is reported above, before a byte is written
+
+
+def _shared(work: Callable[[Patient], Any], patients: list[Patient], progress: Progress | None) -> Iterator[Any]:
+    """WORK(patient) for each of PATIENTS, in order; with many patients a forked copy of this process works on some
+    of them meanwhile (reading and checking each patient's visits is most of an export). PROGRESS is told of each."""
+    from tpi_cli.forked import shared_map
+
+    results = (shared_map(work, patients) if len(patients) >= SHARED_FROM_PATIENTS
+               else ((False, work(patient)) for patient in patients))
+    with contextlib.closing(results):
+        for done, (_, result) in enumerate(results, start=1):
+            if progress is not None:
+                progress("Exporting patients", done, len(patients))
+            yield result
 
 
 # An export shares its work with a forked copy from this many patients on (see tpi_cli.forked).

@@ -140,6 +140,12 @@ class BundleWriter:
         self._practitioners: set[str] = set()
         self._organization_sent = False
 
+    def new_patient(self) -> None:
+        """The Organization and Practitioner entries are given again from here, each with the first visit that
+        names it: a patient's entries stand alone (bundle_chunks keeps the first of each)."""
+        self._practitioners.clear()
+        self._organization_sent = False
+
     # --- identity ----------------------------------------------------------------------------------------
 
     def uuid(self, kind: str, key: str) -> str:
@@ -525,15 +531,42 @@ def _new_shape(entry: dict[str, Any], text: bytes, shapes: set[tuple[Any, ...]])
     return True
 
 
-def bundle_chunks(selection: Iterable[tuple[Patient, list[Visit]]], writer: BundleWriter, *,
+def patient_texts(patient: Patient, visits: list[Visit], writer: BundleWriter,
+                  shapes: set[tuple[Any, ...]]) -> list[tuple[str | None, bytes]]:
+    """PATIENT's entries of the Bundle, with their VISITS', as JSON texts validated shape by shape (see above; SHAPES:
+    those validated so far). Each is (ONCE, text): ONCE, the fullUrl of an entry the Bundle holds once however many
+    patients give it (the clinic's Organization, a Practitioner), else None; see bundle_chunks.
+
+    A patient's entries depend on that patient's records only, so patients can be written in any process.
+    """
+    from fhir.resources.R4B.bundle import BundleEntry
+    from pydantic_core import to_json
+
+    writer.new_patient()
+    entries = writer.patient_entries(patient)
+    for visit in visits:
+        entries += writer.visit_entries(visit)
+    texts = []
+    for entry in entries:
+        _drop_empty(entry["resource"])
+        text = to_json(entry)
+        if _new_shape(entry, text, shapes):
+            BundleEntry.model_validate(entry)
+        once = entry["fullUrl"] if entry["resource"]["resourceType"] in ("Organization", "Practitioner") else None
+        texts.append((once, text))
+    return texts
+
+
+def bundle_chunks(patients: Iterable[list[tuple[str | None, bytes]]], writer: BundleWriter, *,
                   now: dt.datetime) -> Iterator[bytes]:
-    """The Bundle as JSON text, piece by piece, validated with fhir.resources (R4B) shape by shape (see above).
+    """The Bundle as JSON text, piece by piece, from each patient's patient_texts in turn, the first of each
+    Organization and Practitioner entry only: the same entries in the same order as one writer going through the
+    patients would give.
 
     Streamed so that a clinic's whole history never sits in memory at once: each patient's entries
     are built, checked and written before the next patient's.
     """
-    from fhir.resources.R4B.bundle import Bundle, BundleEntry
-    from pydantic_core import to_json
+    from fhir.resources.R4B.bundle import Bundle
 
     kind = "transaction" if writer.transaction else "collection"
     head = {"resourceType": "Bundle", "id": writer.uuid("Bundle", now.isoformat()), "type": kind,
@@ -541,18 +574,18 @@ def bundle_chunks(selection: Iterable[tuple[Patient, list[Visit]]], writer: Bund
     Bundle.model_validate(head)
     opening = json.dumps(head, ensure_ascii=False)[:-1].encode()
     written = 0
-    shapes: set[tuple[Any, ...]] = set()
-    for patient, visits in selection:
-        entries = writer.patient_entries(patient)
-        for visit in visits:
-            entries += writer.visit_entries(visit)
-        for entry in entries:
-            _drop_empty(entry["resource"])
-            text = to_json(entry)
-            if _new_shape(entry, text, shapes):
-                BundleEntry.model_validate(entry)
-            yield (opening + b',"entry":[\n' if written == 0 else b",\n") + text
+    sent: set[str] = set()
+    for texts in patients:
+        pieces = []  # a patient's entries as one piece: a write each would be 430,000 for a clinic's history
+        for once, text in texts:
+            if once is not None:
+                if once in sent:
+                    continue
+                sent.add(once)
+            pieces.append((opening + b',"entry":[\n' if written == 0 else b",\n") + text)
             written += 1
+        if pieces:
+            yield b"".join(pieces)
     # FHIR JSON has no empty arrays: a bundle with no entries has no "entry"
     yield opening + b"}\n" if written == 0 else b"\n]}\n"
 
