@@ -188,7 +188,7 @@ def test_tpi_import_and_export_csv_as_a_user_runs_them_share_their_work(history,
 
 
 @pytest.mark.usefixtures("leaves_no_process")
-def test_a_csv_import_holds_its_rows_as_models_and_is_not_shared(history, tmp_path, monkeypatch):
+def test_a_csv_import_holds_its_rows_and_is_not_shared(history, tmp_path, monkeypatch):
     source = tmp_path / "history.jsonl"
     _write(source, history)
     exporter = Store(tmp_path / "exporter")

@@ -24,7 +24,7 @@ from tpi_cli.clinical.safety import YEAR, VisitFacts, assess, payer_profile
 from tpi_cli.collector import paused
 from tpi_cli.dates import now
 from tpi_cli.errors import InputError, RefusedError
-from tpi_cli.files import TextLines, read_text_file
+from tpi_cli.files import TextLines, read_text_lines
 from tpi_cli.forked import shared_map
 from tpi_cli.lookup import require_patient, require_visit
 from tpi_cli.models import (
@@ -624,6 +624,7 @@ class _VisitEntry:
     # the line's text, or where to read it again (a line of a file is not held: TextLines.again)
     text: str | tuple[TextLines, tuple[int, int, int]] | None = None
     restored: dict[str, Any] | None = None  # id, warnings, overrides, amendments… of an exported record
+    lax: bool = False  # TEXT is validated the lax way, as a CSV row's record is (see _csv_entries)
 
     @classmethod
     def of(cls, line: int, checked: VisitInput, **kept: Any) -> _VisitEntry:
@@ -639,6 +640,8 @@ class _VisitEntry:
             if text is None:
                 raise InputError(f"line {self.line}: {source.path} changed while it was being imported; import it "
                                  "again")
+        if self.lax:
+            return validated(VisitInput, json.loads(text or "{}"), f"line {self.line}", strict=False)
         entered = _visit_of_line(self.line, text or "")
         if (entered.patient_id, entered.date) != (self.patient_id, self.date):  # never: both read it the same way
             raise InputError(f"line {self.line}: patient_id and date read two ways; import it with `tpi log-visit "
@@ -696,27 +699,37 @@ def _json_lines_entries(records: Iterable[tuple[int, Any]], progress: Progress |
 
 
 def _csv_entries(path: Path) -> tuple[list[tuple[int, Patient]], list[_VisitEntry]]:
+    """The patients and visits of a CSV that `tpi export csv` wrote, its rows read as they come. Each visit row is
+    validated now and kept as the JSON text of its record, validated again the same way when its patient's turn
+    comes (50,000 models held at once took 690 MB); a patient is kept once, and again on a row that differs."""
     from tpi_cli.exports import spreadsheet
 
-    text = read_text_file(path, "import", encoding="utf-8-sig", keep_newlines=True)
-    try:
-        rows = spreadsheet.read(text)
-    except ValueError as error:
-        raise InputError(f"import: {path}: {error}") from None
-    if not rows:
-        raise InputError(f"import: {path} holds no rows")
+    rows = spreadsheet.read(read_text_lines(path, "import", encoding="utf-8-sig", newline=""))
     patients: list[tuple[int, Patient]] = []
+    first_rows: dict[str, tuple[int, Patient]] = {}
     visits: list[_VisitEntry] = []
-    for line, cells in rows:
+    while True:
+        try:
+            row = next(rows, None)
+        except ValueError as error:
+            raise InputError(f"import: {path}: {error}") from None
+        if row is None:
+            break
+        line, cells = row
         try:
             patient, visit, restored = spreadsheet.read_row(cells)
         except ValueError as error:
             raise InputError(f"line {line}: {error}") from None
         # CSV cells are text: the reader converts them, so these are validated the lax way
-        patients.append((line, _validated_line(Patient, patient, line, strict=False)))
+        checked = _validated_line(Patient, patient, line, strict=False)
+        first = first_rows.setdefault(checked.id.casefold(), (line, checked))
+        if first[0] == line or _details(first[1]) != _details(checked):  # _import names the two lines
+            patients.append((line, checked))
         if visit is not None:  # a row without a visit is a patient without visits
             entered = _validated_line(VisitInput, visit, line, strict=False)
-            visits.append(_VisitEntry.of(line, entered, entered=entered, restored=restored))
+            visits.append(_VisitEntry.of(line, entered, text=input_json(visit), lax=True, restored=restored))
+    if not first_rows:
+        raise InputError(f"import: {path} holds no rows")
     return patients, visits
 
 
@@ -764,8 +777,9 @@ def _import(store: Store, patient_lines: list[tuple[int, Patient]], entries: lis
                 )
             by_patient.setdefault(entry.patient_id, []).append(entry)
         # shared with a forked copy only when the entries are places in a file: the copy would copy, page by page,
-        # every validated model it read (a CSV's rows are held as models: 50,000 took 690 MB, and the copy 440 more)
-        shareable = store.kind == "tinydb" and all(entry.entered is None for entry in entries)
+        # every text or model it read (a CSV's rows are held as texts; as models, 50,000 took 690 MB and the copy
+        # 440 more)
+        shareable = store.kind == "tinydb" and all(entry.entered is None and not entry.lax for entry in entries)
         entries.clear()  # held by patient from here on, each patient's let go once written
 
         settings = Settings(store.settings())

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import math
 import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pydantic_core import to_jsonable_python
@@ -303,11 +305,13 @@ def read_row(cells: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any] | No
     return patient, visit, restored
 
 
-def read(text: str) -> list[tuple[int, dict[str, str]]]:
-    """(line number, cells) for each data row of an exported CSV; ValueError when it is not one."""
-    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+def read(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, cells) for each data row of an exported CSV, its LINES read as they come (with their line ends:
+    newline=""); ValueError when it is not one."""
+    lines = iter(lines)
+    first = next(lines, "")
+    reader = csv.DictReader(itertools.chain([first.removeprefix("\ufeff")], lines))
     previous = csv.field_size_limit(FIELD_SIZE_LIMIT)
-    rows = []
     start = 1
     try:
         missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
@@ -321,11 +325,10 @@ def read(text: str) -> list[tuple[int, dict[str, str]]]:
                              "the data again with this tpi")
         start = reader.line_num + 1  # a row may span lines (line breaks inside quotes): name its first line
         for cells in reader:
-            rows.append((start, {c: cells.get(c) or "" for c in COLUMNS if c in cells}))
+            yield start, {c: cells.get(c) or "" for c in COLUMNS if c in cells}
             start = reader.line_num + 1
     except csv.Error as error:
         raise ValueError(f"line {start}: not readable as CSV ({error}); no tpi cell is that long or "
                          "shaped so") from None
     finally:
         csv.field_size_limit(previous)
-    return rows
