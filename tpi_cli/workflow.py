@@ -624,7 +624,7 @@ class _VisitEntry:
     # the line's text, or where to read it again (a line of a file is not held: TextLines.again)
     text: str | tuple[TextLines, tuple[int, int, int]] | None = None
     restored: dict[str, Any] | None = None  # id, warnings, overrides, amendments… of an exported record
-    lax: bool = False  # TEXT is validated the lax way, as a CSV row's record is (see _csv_entries)
+    lax: bool = False  # TEXT holds a CSV row's record, validated the lax way, and RESTORED (see _csv_entries)
 
     @classmethod
     def of(cls, line: int, checked: VisitInput, **kept: Any) -> _VisitEntry:
@@ -640,8 +640,10 @@ class _VisitEntry:
             if text is None:
                 raise InputError(f"line {self.line}: {source.path} changed while it was being imported; import it "
                                  "again")
-        if self.lax:
-            return validated(VisitInput, json.loads(text or "{}"), f"line {self.line}", strict=False)
+        if self.lax:  # a CSV row's: its record, validated as it was on reading, and what restores it
+            kept = json.loads(text or "{}")
+            self.restored = kept["restored"]
+            return validated(VisitInput, kept["visit"], f"line {self.line}", strict=False)
         entered = _visit_of_line(self.line, text or "")
         if (entered.patient_id, entered.date) != (self.patient_id, self.date):  # never: both read it the same way
             raise InputError(f"line {self.line}: patient_id and date read two ways; import it with `tpi log-visit "
@@ -727,7 +729,9 @@ def _csv_entries(path: Path) -> tuple[list[tuple[int, Patient]], list[_VisitEntr
             patients.append((line, checked))
         if visit is not None:  # a row without a visit is a patient without visits
             entered = _validated_line(VisitInput, visit, line, strict=False)
-            visits.append(_VisitEntry.of(line, entered, text=input_json(visit), lax=True, restored=restored))
+            # its record and its own id, weight and overrides, as one text (read by visit_input)
+            visits.append(_VisitEntry.of(line, entered, text=input_json({"visit": visit, "restored": restored}),
+                                         lax=True))
     if not first_rows:
         raise InputError(f"import: {path} holds no rows")
     return patients, visits
