@@ -196,10 +196,17 @@ def test_a_csv_import_holds_its_rows_and_is_not_shared(history, tmp_path, monkey
     table = tmp_path / "visits.csv"
     table.write_bytes(b"".join(documents.csv_export(exporter)))
     monkeypatch.setattr(workflow, "SHARED_FROM_VISITS", 0)
-    forks = []
-    monkeypatch.setattr(workflow, "shared_map", lambda *args, **kwargs: forks.append(1) or iter(()))
+    given = []
+
+    def spied(*args, **kwargs):
+        for result in forked.shared_map(*args, **kwargs):
+            given.append(result[0])
+            yield result
+
+    monkeypatch.setattr(workflow, "shared_map", spied)
     result = import_file(Store(tmp_path / "store"), table)
-    assert (result.patients, result.visits, forks) == (30, 360, [])
+    assert (result.patients, result.visits) == (30, 360)
+    assert given == [False] * 30  # every patient checked in this process
 
 
 @pytest.mark.usefixtures("leaves_no_process")

@@ -179,8 +179,7 @@ def _shared(work: Callable[[Patient], Any], patients: list[Patient], progress: P
     of them meanwhile (reading and checking each patient's visits is most of an export). PROGRESS is told of each."""
     from tpi_cli.forked import shared_map
 
-    results = (shared_map(work, patients) if len(patients) >= SHARED_FROM_PATIENTS
-               else ((False, work(patient)) for patient in patients))
+    results = shared_map(work, patients, share=len(patients) >= SHARED_FROM_PATIENTS)
     with contextlib.closing(results):
         for done, (_, result) in enumerate(results, start=1):
             if progress is not None:

@@ -47,46 +47,29 @@ class _Counter:
         return index
 
 
-def shared_map(work: Callable[[T], R], items: Sequence[T], *,
-               sent: Callable[[R], Any] | None = None) -> Iterator[tuple[bool, Any]]:
+def shared_map(work: Callable[[T], R], items: Sequence[T], *, sent: Callable[[R], Any] | None = None,
+               share: bool = True) -> Iterator[tuple[bool, Any]]:
     """(False, work(item)) for each of ITEMS, in order, or (True, sent(work(item))) for an item the forked copy
     worked on. SENT (by default the result itself) turns a result into what the pipe carries (it is pickled), which
-    may take less to send than the result.
+    may take less to send than the result. SHARE=False, or no second core: every item is worked on here.
 
     An exception in WORK is raised here, from here: see the module's doc.
     """
-    if not can_share() or len(items) < 2:
+    if not (share and can_share() and len(items) > 1):
         for item in items:
             yield False, work(item)
         return
     # the first item is worked on before the copy is made: what work loads on first use (a code list, a table,
     # a module) is then loaded once, into memory the two processes share
     yield False, work(items[0])
-    try:
-        import pickle
-
-        counter = _Counter()
-        read_end, write_end = os.pipe()
-    except (ImportError, OSError):  # no shared memory for the counter (no /dev/shm), no pipe: alone
+    started = _start(work, items, sent)
+    if started is None:  # no counter, pipe or process to be had: this process works on every item alone
         for item in items[1:]:
             yield False, work(item)
         return
-    with contextlib.suppress(AttributeError, OSError):  # F_SETPIPE_SZ: Linux 2.6.35 and Python 3.10 on
-        import fcntl
+    import pickle
 
-        fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
-    try:
-        child = os.fork()
-    except OSError:  # no process to be had (a limit, memory): this process works on every item alone
-        os.close(read_end)
-        os.close(write_end)
-        for item in items[1:]:
-            yield False, work(item)
-        return
-    if child == 0:
-        os.close(read_end)
-        _help(work, items, sent, counter, write_end)  # never returns
-    os.close(write_end)
+    child, counter, read_end = started
     try:
         with os.fdopen(read_end, "rb") as pipe:
             helping, index = True, 1  # index: the next item to give
@@ -114,6 +97,32 @@ def shared_map(work: Callable[[T], R], items: Sequence[T], *,
         with contextlib.suppress(ProcessLookupError):
             os.kill(child, signal.SIGKILL)  # done already, or no longer needed: the results it has are given
         os.waitpid(child, 0)
+
+
+def _start(work: Callable[[T], R], items: Sequence[T], sent: Callable[[R], Any] | None,
+           ) -> tuple[int, _Counter, int] | None:
+    """The forked copy, started: (its pid, the counter, the pipe's read end), or None when a counter (shared memory:
+    /dev/shm), a pipe or a process (a limit, memory) cannot be had."""
+    try:
+        counter = _Counter()
+        read_end, write_end = os.pipe()
+    except (ImportError, OSError):
+        return None
+    with contextlib.suppress(AttributeError, OSError):  # F_SETPIPE_SZ: Linux 2.6.35 and Python 3.10 on
+        import fcntl
+
+        fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+    try:
+        child = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        return None
+    if child == 0:
+        os.close(read_end)
+        _help(work, items, sent, counter, write_end)  # never returns
+    os.close(write_end)
+    return child, counter, read_end
 
 
 def _help(work: Callable[[T], R], items: Sequence[T], sent: Callable[[R], Any] | None, counter: _Counter,

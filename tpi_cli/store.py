@@ -832,8 +832,7 @@ class Store:
                     if _listed(visit, voided, since, until, unsigned)]
 
         # reading and checking the files is nearly all of a long listing: a forked copy reads some of them
-        results = (shared_map(listed, shard_ids) if len(shard_ids) >= SHARED_FROM_FILES
-                   else ((False, listed(shard_id)) for shard_id in shard_ids))
+        results = shared_map(listed, shard_ids, share=len(shard_ids) >= SHARED_FROM_FILES)
         try:
             for index, (_, rows) in enumerate(results):
                 for date, number, text in rows:

@@ -804,8 +804,6 @@ def _import(store: Store, patient_lines: list[tuple[int, Patient]], entries: lis
             visits = []
             for entry in sorted(group, key=lambda e: (e.date, e.line)):
                 entered = entry.visit_input()
-                if pending is not None:
-                    pending.pop(entry.line, None)
                 # a restored record whose id is taken is reported as that, below
                 restoring_taken = entry.restored is not None and entry.restored["id"] in taken[pid]
                 if not allow_duplicates and not restoring_taken:
@@ -837,14 +835,12 @@ def _import(store: Store, patient_lines: list[tuple[int, Patient]], entries: lis
             process checks and encodes some of the patients' visits meanwhile (see tpi_cli.forked)."""
             nonlocal done
             order = list(by_patient)
-            if share and total >= SHARED_FROM_VISITS and len(order) > 1:
-                results = shared_map(checked, order, sent=lambda visits: [encoded(v) for v in visits])
-            else:
-                results = ((False, checked(pid)) for pid in order)
+            results = shared_map(checked, order, sent=lambda visits: [encoded(v) for v in visits],
+                                 share=share and total >= SHARED_FROM_VISITS)
             with contextlib.closing(results):
                 for pid, (_, visits) in zip(order, results, strict=True):
                     group = by_patient.pop(pid)  # let go of once written
-                    if pending is not None:
+                    if pending is not None:  # each line checked, by either process: no longer pending
                         for entry in group:
                             pending.pop(entry.line, None)
                     done += len(visits)
