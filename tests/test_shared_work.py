@@ -131,6 +131,20 @@ def history() -> list[dict]:
     return clinic_records(30, 12, seed=5)
 
 
+@pytest.fixture
+def by_the_copy(monkeypatch) -> list[bool]:
+    """For each patient an import checks, in order: whether the forked copy checked it (see shared_map)."""
+    told: list[bool] = []
+
+    def spied(*args, **kwargs):
+        for result in forked.shared_map(*args, **kwargs):
+            told.append(result[0])
+            yield result
+
+    monkeypatch.setattr(workflow, "shared_map", spied)
+    return told
+
+
 @pytest.fixture(params=["shared", "one process"])
 def sharing(request, monkeypatch):
     monkeypatch.setattr(workflow, "SHARED_FROM_VISITS", 0 if request.param == "shared" else 10**9)
@@ -148,24 +162,17 @@ def _stored(store: Store) -> tuple[list[dict], list[tuple[str, str]]]:
 
 
 @pytest.mark.usefixtures("leaves_no_process")
-def test_a_shared_import_writes_the_store_an_import_in_one_process_writes(history, tmp_path, monkeypatch):
+def test_a_shared_import_writes_the_store_an_import_in_one_process_writes(history, tmp_path, monkeypatch,
+                                                                           by_the_copy):
     source = tmp_path / "history.jsonl"
     _write(source, history)
     stores = {}
-    given = []
-
-    def spied(*args, **kwargs):
-        for result in forked.shared_map(*args, **kwargs):
-            given.append(result[0])
-            yield result
-
-    monkeypatch.setattr(workflow, "shared_map", spied)
     for mode, threshold in (("shared", 0), ("one process", 10**9)):
         monkeypatch.setattr(workflow, "SHARED_FROM_VISITS", threshold)
         store = Store(tmp_path / mode)
         result = import_file(store, source, user="dr")
         if mode == "shared":
-            assert (given.count(True) > 0) == forked.can_share()  # the copy checked some of the patients
+            assert (by_the_copy.count(True) > 0) == forked.can_share()  # the copy checked some of the patients
         assert (result.patients, result.visits) == (30, 360)
         assert store.verify_audit().ok
         stores[mode] = _stored(store)
@@ -188,7 +195,7 @@ def test_tpi_import_and_export_csv_as_a_user_runs_them_share_their_work(history,
 
 
 @pytest.mark.usefixtures("leaves_no_process")
-def test_a_csv_import_holds_its_rows_and_is_not_shared(history, tmp_path, monkeypatch):
+def test_a_csv_import_holds_its_rows_and_is_not_shared(history, tmp_path, monkeypatch, by_the_copy):
     source = tmp_path / "history.jsonl"
     _write(source, history)
     exporter = Store(tmp_path / "exporter")
@@ -196,17 +203,10 @@ def test_a_csv_import_holds_its_rows_and_is_not_shared(history, tmp_path, monkey
     table = tmp_path / "visits.csv"
     table.write_bytes(b"".join(documents.csv_export(exporter)))
     monkeypatch.setattr(workflow, "SHARED_FROM_VISITS", 0)
-    given = []
-
-    def spied(*args, **kwargs):
-        for result in forked.shared_map(*args, **kwargs):
-            given.append(result[0])
-            yield result
-
-    monkeypatch.setattr(workflow, "shared_map", spied)
+    by_the_copy.clear()  # the export's store was imported too
     result = import_file(Store(tmp_path / "store"), table)
     assert (result.patients, result.visits) == (30, 360)
-    assert given == [False] * 30  # every patient checked in this process
+    assert by_the_copy == [False] * 30  # every patient checked in this process
 
 
 @pytest.mark.usefixtures("leaves_no_process")
